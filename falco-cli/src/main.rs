@@ -1,0 +1,7 @@
+//! The `falco` binary.
+#![forbid(unsafe_code)]
+
+fn main() {
+    eprintln!("falco-rs: not implemented yet");
+    std::process::exit(1);
+}
