@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 
 use crate::event::Event;
-use crate::schema::FieldRef;
+use crate::schema::{FieldInfo, FieldRef, Multiplicity};
 
 /// One extracted value, borrowed from a [`Values`] buffer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -255,6 +255,41 @@ pub trait Extractor {
     /// Pushes the values of `field` for `evt` into `out`; pushes nothing when the field has no
     /// value for this event. Must only append.
     fn extract(&mut self, evt: &Self::Event<'_>, field: &FieldRef, out: &mut ValueSink<'_>);
+
+    /// Writes the text rendering of `field` (what `%field` prints in an output) into `out` and
+    /// returns true, or returns false when the field has no value (the engine prints `<NA>`).
+    ///
+    /// The default renders the extracted values with [`Value`]'s `Display`: the first value,
+    /// or `(a,b,c)` for [`Multiplicity::List`] fields. Override it for fields whose text form is
+    /// not their typed value's (libsinsp renders `evt.time`, an absolute time, as a time of
+    /// day). Used only when formatting an alert, never while matching.
+    fn render_text(
+        &mut self,
+        evt: &Self::Event<'_>,
+        field: &FieldRef,
+        info: &FieldInfo,
+        out: &mut String,
+    ) -> bool {
+        use std::fmt::Write;
+        let mut vals = Values::new();
+        self.extract(evt, field, &mut vals.sink());
+        if vals.is_empty() {
+            return false;
+        }
+        if info.multiplicity == Multiplicity::List {
+            out.push('(');
+            for (i, v) in vals.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let _ = write!(out, "{v}");
+            }
+            out.push(')');
+        } else {
+            let _ = write!(out, "{}", vals.get(0));
+        }
+        true
+    }
 }
 
 #[cfg(test)]
