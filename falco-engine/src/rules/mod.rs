@@ -1,0 +1,4 @@
+//! Rules files: YAML -> items -> collected definitions -> compiled rules.
+
+pub mod yaml;
+pub mod result;
