@@ -2,6 +2,7 @@
 //! reader -> collector -> compiler.
 
 pub mod collector;
+pub mod compiler;
 pub mod items;
 pub mod reader;
 pub mod result;
