@@ -235,11 +235,7 @@ pub(crate) fn extract(f: F, evt: &SyscallEvent<'_>, _arg: &FieldArg, out: &mut V
         ImageTag => nonempty(out, &c.image_tag),
         ImageDigest => nonempty(out, &c.image_digest),
         Type => nonempty(out, &c.container_type),
-        Privileged => {
-            if let Some(p) = c.privileged {
-                out.push_bool(p)
-            }
-        }
+        Privileged => out.push_bool(c.privileged.unwrap_or(false)),
         Ip => {
             if let Some(ip) = &c.ip {
                 out.push_str(ip)

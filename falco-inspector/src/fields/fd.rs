@@ -624,7 +624,7 @@ pub(crate) fn extract(
             let _ = write!(w, "{}{}", raw.tid(), evt.ctx().lastevent_fd);
         }),
         Connected => out.push_bool(fi.flags & crate::state::fds::fdflags::SOCKET_CONNECTED != 0),
-        NameChanged => out.push_bool(name_changed(evt)),
+        NameChanged => out.push_bool(evt.ctx().name_changed),
         CipName | SipName | LipName | RipName => {}
         Dev => out.push_i64(fi.dev as i32 as i64),
         DevMajor => out.push_i64(((fi.dev & 0xfff00) >> 8) as i64),
@@ -643,12 +643,4 @@ fn push_port_str(out: &mut ValueSink<'_>, port: u16) {
         use std::fmt::Write;
         let _ = write!(w, "{port}");
     });
-}
-
-/// libsinsp reports `fd.name_changed` for events that (re)named their fd: the exits of
-/// fd-creating syscalls and connect/bind/accept.
-fn name_changed(evt: &SyscallEvent<'_>) -> bool {
-    let raw = evt.raw();
-    !raw.is_enter() && raw.flags() & ef::CREATES_FD != 0 && evt.fd().is_some()
-        || matches!(raw.etype(), SOCKET_CONNECT_X | SOCKET_BIND_X) && evt.fd().is_some()
 }

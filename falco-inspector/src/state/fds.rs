@@ -223,8 +223,24 @@ impl FdInfo {
         }
     }
 
-    /// The layer-4 protocol of a socket fd.
+    /// The layer-4 protocol of a socket fd. A connected-type IP socket with no role yet
+    /// (neither connected nor accepted) reports `NA`, as libsinsp does.
     pub fn l4proto(&self) -> u8 {
+        match self.sock {
+            SockInfo::Tuple { l4proto, .. } => {
+                if l4proto != l4::RAW && !self.is_client() && !self.is_server() {
+                    l4::NA
+                } else {
+                    l4proto
+                }
+            }
+            SockInfo::Server { l4proto, .. } => l4proto,
+            _ => l4::UNKNOWN,
+        }
+    }
+
+    /// The stored layer-4 protocol, whatever the role.
+    pub(crate) fn raw_l4proto(&self) -> u8 {
         match self.sock {
             SockInfo::Tuple { l4proto, .. } | SockInfo::Server { l4proto, .. } => l4proto,
             _ => l4::UNKNOWN,

@@ -38,6 +38,8 @@ pub struct EventCtx {
     pub errorcode: i32,
     /// The exit event had a matching enter event.
     pub enter_matched: bool,
+    /// The event gave its fd a (new) name (`fd.name_changed`).
+    pub name_changed: bool,
 }
 
 /// Threads, fds, users and containers.

@@ -186,7 +186,12 @@ impl State {
         let etype = evt.etype();
         let tid = evt.tid();
         let uses_fd = eflags & ef::USES_FD != 0;
-        let fd_param = evt.param_i64(0);
+        // Enter events carry their fd first, except mmap/mmap2 (5th) and splice (2nd).
+        let fd_param = evt.param_i64(match etype {
+            SYSCALL_MMAP_E | SYSCALL_MMAP2_E => 4,
+            SYSCALL_SPLICE_E => 1,
+            _ => 0,
+        });
         let Some(t) = self.threads.get_mut(tid) else {
             return;
         };
@@ -374,10 +379,13 @@ impl State {
 
     /// Adds `info` as fd `fd` of the event's process and makes it the event's fd.
     fn add_fd(&mut self, evt: &RawEvent<'_>, fd: i64, info: FdInfo) {
-        let Some(t) = self.threads.get(evt.tid()) else {
+        let Some(t) = self.threads.get_mut(evt.tid()) else {
             return;
         };
+        // libsinsp's add_fd makes the new fd the thread's last event fd.
+        t.parse.lastevent_fd = fd;
         let pid = t.pid;
+        self.ctx.name_changed = !info.name.is_empty();
         self.fd_table_mut(pid).insert(fd, info);
         self.ctx.fd = Some(fd);
     }
@@ -553,10 +561,7 @@ impl State {
             return;
         };
         let Some(&fam) = addr.first() else { return };
-        let l4 = match fi.sock {
-            SockInfo::Tuple { l4proto, .. } | SockInfo::Server { l4proto, .. } => l4proto,
-            _ => l4::UNKNOWN,
-        };
+        let l4 = fi.raw_l4proto();
         if fam == AF_INET && addr.len() >= 7 {
             let ip = ipv4([addr[1], addr[2], addr[3], addr[4]]);
             let port = u16::from_le_bytes([addr[5], addr[6]]);
@@ -597,6 +602,7 @@ impl State {
         server_name(fi);
         fi.flags |= fdflags::ROLE_SERVER;
         fi.flags &= !fdflags::ROLE_CLIENT;
+        self.ctx.name_changed = true;
     }
 
     fn parse_connect_enter(&mut self, evt: &RawEvent<'_>) {
@@ -618,25 +624,25 @@ impl State {
             return;
         };
         if res < 0 && res != -115 {
-            // Failed (EINPROGRESS is not a failure).
+            // Failed (EINPROGRESS is not a failure: libsinsp, not tracking connection
+            // status, counts an in-progress connect as connected).
             fi.flags |= fdflags::CONNECTION_FAILED;
-            fi.flags &= !(fdflags::SOCKET_CONNECTED | fdflags::CONNECTION_PENDING);
             return;
         }
-        if res == -115 {
-            fi.flags |= fdflags::CONNECTION_PENDING;
-            fi.flags &= !fdflags::SOCKET_CONNECTED;
-        } else {
-            fi.flags |= fdflags::SOCKET_CONNECTED;
-            fi.flags &= !(fdflags::CONNECTION_PENDING | fdflags::CONNECTION_FAILED);
-        }
+        fi.flags |= fdflags::SOCKET_CONNECTED;
+        fi.flags &= !(fdflags::CONNECTION_PENDING | fdflags::CONNECTION_FAILED);
+        let mut changed = false;
         if let Some(t) = tuple {
             if !t.is_empty() {
+                let before = fi.name.clone();
                 set_tuple(fi, &t, false);
+                changed = fi.name != before;
             }
         }
-        fi.flags |= fdflags::ROLE_CLIENT;
-        fi.flags &= !fdflags::ROLE_SERVER;
+        if !fi.is_server() {
+            fi.flags |= fdflags::ROLE_CLIENT;
+        }
+        self.ctx.name_changed = changed;
     }
 
     fn parse_accept_exit(&mut self, evt: &RawEvent<'_>) {
@@ -1363,7 +1369,7 @@ pub(crate) fn tuple_name(fi: &mut FdInfo) {
 /// Records the destination of a connect (enter event sockaddr) on a client socket.
 fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
     let Some(&fam) = addr.first() else { return };
-    let l4proto = fi.l4proto();
+    let l4proto = fi.raw_l4proto();
     let (sip, sport) = match fi.sock {
         SockInfo::Tuple { sip, sport, .. } => (Some(sip), sport),
         _ => (None, 0),
