@@ -23,24 +23,15 @@ use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind};
 use crate::format::FormatOptions;
-use crate::time::LocalTime;
 
 /// Every output option of `falco.yaml`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct OutputsConfig {
-    /// `json_output`: alerts as JSON objects (default false).
-    pub json_output: bool,
-    /// `json_include_output_property` (default true).
-    pub json_include_output_property: bool,
-    /// `json_include_tags_property` (default true).
-    pub json_include_tags_property: bool,
-    /// `json_include_message_property` (default false).
-    pub json_include_message_property: bool,
-    /// `json_include_output_fields_property` (default true).
-    pub json_include_output_fields_property: bool,
-    /// `time_format_iso_8601` (default false).
-    pub time_format_iso_8601: bool,
+    /// The options that shape each alert's text: `json_output`, the `json_include_*`
+    /// options and `time_format_iso_8601`, which are top-level keys of `falco.yaml`.
+    #[serde(flatten)]
+    pub format: FormatOptions,
     /// `buffered_outputs`: let stdout, file and program channels buffer (default false:
     /// flush after every alert).
     pub buffered_outputs: bool,
@@ -67,12 +58,7 @@ pub struct OutputsConfig {
 impl Default for OutputsConfig {
     fn default() -> Self {
         OutputsConfig {
-            json_output: false,
-            json_include_output_property: true,
-            json_include_tags_property: true,
-            json_include_message_property: false,
-            json_include_output_fields_property: true,
-            time_format_iso_8601: false,
+            format: FormatOptions::default(),
             buffered_outputs: false,
             outputs_queue: OutputsQueue::default(),
             output_timeout: 2000,
@@ -87,19 +73,6 @@ impl Default for OutputsConfig {
 }
 
 impl OutputsConfig {
-    /// The formatting options of this configuration (system local time).
-    pub fn format_options(&self) -> FormatOptions {
-        FormatOptions {
-            json_output: self.json_output,
-            json_include_output_property: self.json_include_output_property,
-            json_include_tags_property: self.json_include_tags_property,
-            json_include_message_property: self.json_include_message_property,
-            json_include_output_fields_property: self.json_include_output_fields_property,
-            time_format_iso_8601: self.time_format_iso_8601,
-            local_time: LocalTime::System,
-        }
-    }
-
     /// Checks what Falco checks when it reads the configuration: an enabled file, program or
     /// HTTP channel needs its filename, program or URL; gRPC output is not supported; at
     /// least one channel must be enabled.
@@ -264,8 +237,13 @@ mod tests {
         assert_eq!(c, OutputsConfig::default());
         assert_eq!(c.http_output.user_agent, "falcosecurity/falco");
         assert_eq!(c.http_output.max_consecutive_timeouts, 5);
-        assert!(c.json_include_output_property && c.json_include_tags_property);
-        assert!(c.json_include_output_fields_property && !c.json_include_message_property);
+        let f = &c.format;
+        assert!(f.json_include_output_property && f.json_include_tags_property);
+        assert!(f.json_include_output_fields_property && !f.json_include_message_property);
+        let c: OutputsConfig =
+            serde_json::from_str(r#"{"json_output": true, "time_format_iso_8601": true}"#).unwrap();
+        assert!(c.format.json_output && c.format.time_format_iso_8601);
+        assert!(c.format.json_include_output_property);
         assert_eq!(
             c.validate().unwrap_err().to_string(),
             "No output configured, please make sure at least one output is configured and enabled."

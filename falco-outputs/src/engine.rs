@@ -122,7 +122,7 @@ impl OutputEngineBuilder {
     pub fn from_config(config: &OutputsConfig) -> Result<OutputEngineBuilder, Error> {
         config.validate()?;
         let buffered = config.buffered_outputs;
-        let mut b = OutputEngine::builder(config.format_options())
+        let mut b = OutputEngine::builder(config.format.clone())
             .queue_capacity(config.outputs_queue.capacity)
             .output_timeout(Duration::from_millis(u64::from(config.output_timeout)));
         // Falco's order: file, stdout, syslog, program, http.
@@ -141,7 +141,10 @@ impl OutputEngineBuilder {
             b = b.channel(ProgramChannel::new(&p.program, p.keep_alive, buffered));
         }
         if config.http_output.enabled {
-            b = b.detached_channel(HttpChannel::new(&config.http_output, config.json_output)?);
+            b = b.detached_channel(HttpChannel::new(
+                &config.http_output,
+                config.format.json_output,
+            )?);
         }
         Ok(b)
     }
@@ -430,28 +433,48 @@ struct Worker {
 
 impl Worker {
     fn run(mut self) {
-        loop {
+        let mut stopping = false;
+        while !stopping {
             select! {
-                recv(self.alerts) -> a => match a {
-                    Ok(a) => self.handle(a),
-                    Err(_) => break,
-                },
-                recv(self.control) -> c => match c {
-                    Ok(Control::Reopen) => self.slots.iter_mut().for_each(Slot::reopen),
-                    Ok(Control::Flush) => self.slots.iter_mut().for_each(Slot::flush),
-                    Ok(Control::Stop) | Err(_) => {
-                        // `close` waited for in-flight sends: nothing enters after this.
-                        while let Ok(a) = self.alerts.try_recv() {
-                            self.handle(a);
-                        }
-                        break;
+                recv(self.alerts) -> a => {
+                    // Requests made before this alert was sent apply to it (an alert sent
+                    // after `reopen()` returns goes to the reopened file).
+                    stopping = self.pending_controls();
+                    match a {
+                        Ok(a) => self.handle(a),
+                        Err(_) => stopping = true,
                     }
-                },
+                }
+                recv(self.control) -> c => {
+                    stopping = c.map_or(true, |c| self.apply(c));
+                }
             }
+        }
+        // `close` waited for in-flight sends before asking to stop: nothing enters now.
+        while let Ok(a) = self.alerts.try_recv() {
+            self.handle(a);
         }
         for slot in &mut self.slots {
             slot.close();
         }
+    }
+
+    /// Applies queued control requests; true if one was `Stop`.
+    fn pending_controls(&mut self) -> bool {
+        let mut stop = false;
+        while let Ok(c) = self.control.try_recv() {
+            stop |= self.apply(c);
+        }
+        stop
+    }
+
+    fn apply(&mut self, c: Control) -> bool {
+        match c {
+            Control::Reopen => self.slots.iter_mut().for_each(Slot::reopen),
+            Control::Flush => self.slots.iter_mut().for_each(Slot::flush),
+            Control::Stop => return true,
+        }
+        false
     }
 
     fn handle(&mut self, alert: Alert) {
@@ -518,7 +541,11 @@ impl Watchdog {
 /// The hostname Falco prints: `FALCO_HOSTNAME` if set, else the system's (empty if it
 /// cannot be read).
 pub fn system_hostname() -> String {
-    if let Some(h) = std::env::var_os("FALCO_HOSTNAME") {
+    hostname_from(std::env::var_os("FALCO_HOSTNAME"))
+}
+
+fn hostname_from(falco_hostname: Option<std::ffi::OsString>) -> String {
+    if let Some(h) = falco_hostname {
         let h = h.to_string_lossy().into_owned();
         tracing::info!("Hostname value has been overridden via environment variable to: {h}");
         return h;
@@ -528,4 +555,20 @@ pub fn system_hostname() -> String {
         .find_map(|p| std::fs::read_to_string(p).ok())
         .map(|h| h.trim().to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn falco_hostname_overrides_the_system_hostname() {
+        assert_eq!(
+            hostname_from(Some("test-falco-hostname".into())),
+            "test-falco-hostname"
+        );
+        let system = hostname_from(None);
+        let uts = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(system, uts.trim());
+    }
 }

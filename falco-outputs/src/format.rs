@@ -20,8 +20,10 @@ use crate::alert::{Alert, AlertKind};
 use crate::json::{write_escaped, write_str, write_value};
 use crate::time::{LocalTime, OffsetClock, write_iso8601, write_local_time};
 
-/// The options that shape an alert's text, named as in `falco.yaml`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The options that shape an alert's text, named as in `falco.yaml` (where they are
+/// top-level keys; missing keys take Falco's defaults).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct FormatOptions {
     /// `json_output`: print JSON objects instead of text lines.
     pub json_output: bool,
@@ -35,7 +37,9 @@ pub struct FormatOptions {
     pub json_include_output_fields_property: bool,
     /// `time_format_iso_8601`: text lines start with the UTC ISO 8601 time.
     pub time_format_iso_8601: bool,
-    /// Which offset the local `HH:MM:SS` time uses (the system's, unless a test fixes it).
+    /// Which offset the local `HH:MM:SS` time uses (the system's, unless a test fixes it;
+    /// not a `falco.yaml` key).
+    #[serde(skip)]
     pub local_time: LocalTime,
 }
 

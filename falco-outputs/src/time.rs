@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 const NS: u64 = 1_000_000_000;
 
 /// Which UTC offset the local `HH:MM:SS` time uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LocalTime {
     /// The system's time zone (`TZ`, `/etc/localtime`), re-read at most once a second, as
     /// Falco asks for the current offset on every alert.
+    #[default]
     System,
     /// A fixed offset east of UTC, in seconds (tests, reproducible output).
     Fixed(i32),
