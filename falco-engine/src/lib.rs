@@ -10,6 +10,8 @@
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 mod event;
+pub mod filter;
+pub mod rules;
 mod extract;
 mod ids;
 mod priority;

@@ -1,0 +1,8 @@
+//! Rules files: YAML -> items -> collected definitions -> compiled rules, following Falco's
+//! reader -> collector -> compiler.
+
+pub mod collector;
+pub mod items;
+pub mod reader;
+pub mod result;
+pub mod yaml;
