@@ -10,11 +10,11 @@
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 mod event;
-pub mod filter;
-pub mod rules;
 mod extract;
+pub mod filter;
 mod ids;
 mod priority;
+pub mod rules;
 mod schema;
 
 pub use event::Event;
