@@ -215,10 +215,7 @@ impl Flags {
             (self.modern_bpf, "--modern-bpf"),
             (self.userspace, "-u/--userspace"),
             (self.gvisor_config.is_some(), "-g/--gvisor-config"),
-            (
-                self.gvisor_generate_config.is_some(),
-                "--gvisor-generate-config",
-            ),
+            (self.gvisor_generate_config.is_some(), "--gvisor-generate-config"),
             (self.gvisor_root.is_some(), "--gvisor-root"),
             (self.nodriver, "--nodriver"),
             (self.k8s_api.is_some(), "-k/--k8s-api"),
@@ -276,12 +273,7 @@ mod tests {
         assert_eq!(f.options, ["json_output=False", "priority=debug"]);
         assert!(f.verbose && f.all_events);
         assert_eq!(
-            (
-                f.disable_rules.len(),
-                f.disable_tags.len(),
-                f.run_tags.len(),
-                f.duration
-            ),
+            (f.disable_rules.len(), f.disable_tags.len(), f.run_tags.len(), f.duration),
             (1, 1, 1, 5)
         );
     }
@@ -296,14 +288,8 @@ mod tests {
 
     #[test]
     fn driver_flags_are_recognised_as_unsupported() {
-        assert_eq!(
-            parse(&["--modern-bpf"]).unsupported_flag(),
-            Some("--modern-bpf")
-        );
-        assert_eq!(
-            parse(&["-k", "http://x"]).unsupported_flag(),
-            Some("-k/--k8s-api")
-        );
+        assert_eq!(parse(&["--modern-bpf"]).unsupported_flag(), Some("--modern-bpf"));
+        assert_eq!(parse(&["-k", "http://x"]).unsupported_flag(), Some("-k/--k8s-api"));
         assert_eq!(parse(&["-v"]).unsupported_flag(), None);
     }
 }

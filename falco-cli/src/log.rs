@@ -8,6 +8,7 @@ use crate::config::Config;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Level {
+    Critical = 2,
     Error = 3,
     Warning = 4,
     Info = 6,
@@ -18,6 +19,7 @@ struct Logger {
     level: Level,
     stderr: bool,
     syslog: bool,
+    iso8601: bool,
 }
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
@@ -26,16 +28,14 @@ static LOGGER: OnceLock<Logger> = OnceLock::new();
 /// extra messages of its own).
 pub fn init(config: &Config, _verbose: bool) {
     let level = match config.log_level.to_ascii_lowercase().as_str() {
-        "emergency" | "alert" | "critical" | "error" => Level::Error,
+        "emergency" | "alert" | "critical" => Level::Critical,
+        "error" => Level::Error,
         "warning" | "notice" => Level::Warning,
         "debug" => Level::Debug,
         _ => Level::Info,
     };
-    let _ = LOGGER.set(Logger {
-        level,
-        stderr: config.log_stderr,
-        syslog: config.log_syslog,
-    });
+    let iso8601 = config.outputs.format.time_format_iso_8601;
+    let _ = LOGGER.set(Logger { level, stderr: config.log_stderr, syslog: config.log_syslog, iso8601 });
 }
 
 fn log(level: Level, msg: &str) {
@@ -48,18 +48,25 @@ fn log(level: Level, msg: &str) {
     }
     let msg = msg.trim_end();
     if l.stderr {
-        let now = chrono::Local::now().format("%a %b %d %H:%M:%S %Y");
+        let now = if l.iso8601 {
+            chrono::Utc::now().format("%FT%T%z").to_string()
+        } else {
+            chrono::Local::now().format("%a %b %d %H:%M:%S %Y").to_string()
+        };
         let _ = writeln!(std::io::stderr(), "{now}: {msg}");
     }
     if l.syslog {
         if let Ok(sock) = std::os::unix::net::UnixDatagram::unbound() {
             // facility user (1), severity from the level.
-            let _ = sock.send_to(
-                format!("<{}>falco: {msg}", 8 + level as u32).as_bytes(),
-                "/dev/log",
-            );
+            let _ =
+                sock.send_to(format!("<{}>falco: {msg}", 8 + level as u32).as_bytes(), "/dev/log");
         }
     }
+}
+
+/// Logs a critical message.
+pub fn critical(msg: &str) {
+    log(Level::Critical, msg);
 }
 
 /// Logs an error.

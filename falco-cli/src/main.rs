@@ -5,6 +5,7 @@
 mod app;
 mod config;
 mod describe;
+mod drops;
 mod flags;
 mod log;
 mod plugins;
@@ -31,10 +32,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let mut state = app::State {
-        flags,
-        ..app::State::default()
-    };
+    let mut state = app::State { flags, ..app::State::default() };
     match app::run(&mut state) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -15,7 +15,5 @@ pub fn runner(
     i: usize,
     _idx: falco_engine::SourceIdx,
 ) -> Result<Box<dyn crate::run::SourceRunner>, String> {
-    Err(format!(
-        "plugin source #{i}: plugin sources are not wired in this build yet"
-    ))
+    Err(format!("plugin source #{i}: plugin sources are not wired in this build yet"))
 }

@@ -62,9 +62,7 @@ impl Reloader {
             }
             Err(e) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
-                crate::log::error(&format!(
-                    "Reload failed, the previous rules keep running: {e}"
-                ));
+                crate::log::error(&format!("Reload failed, the previous rules keep running: {e}"));
                 Err(e)
             }
         }

@@ -24,9 +24,7 @@ pub fn configure_engine(
     flags: &Flags,
 ) -> Result<(), String> {
     for (_, schema) in sources {
-        engine
-            .add_source((**schema).clone())
-            .map_err(|e| e.to_string())?;
+        engine.add_source((**schema).clone()).map_err(|e| e.to_string())?;
     }
     engine.set_min_priority(config.min_priority);
     for a in &config.append_output {
@@ -53,10 +51,9 @@ pub fn configure_engine(
         // -pc / -pk append container (and Kubernetes) details to syscall rules; anything else
         // is a format appended to every rule.
         let (source, format) = match p.as_str() {
-            "c" | "container" => (
-                "syscall",
-                "container_id=%container.id container_name=%container.name",
-            ),
+            "c" | "container" => {
+                ("syscall", "container_id=%container.id container_name=%container.name")
+            }
             "k" | "kubernetes" => (
                 "syscall",
                 "k8s_ns=%k8s.ns.name k8s_pod=%k8s.pod.name container_id=%container.id container_name=%container.name",
@@ -100,11 +97,8 @@ pub fn expand_rules_paths(paths: &[String]) -> Vec<String> {
 
 /// The rules files of the run: `-r` if given, else `rules_files`.
 pub fn rules_paths(config: &Config, flags: &Flags) -> Result<Vec<String>, String> {
-    let configured = if flags.rules.is_empty() {
-        config.rules_files.clone()
-    } else {
-        flags.rules.clone()
-    };
+    let configured =
+        if flags.rules.is_empty() { config.rules_files.clone() } else { flags.rules.clone() };
     if configured.is_empty() {
         return Err("You must specify at least one rules file/directory via -r or a rules_file entry in falco.yaml".into());
     }
@@ -121,9 +115,7 @@ pub fn check_plugin_requirements(
     if !plugins.iter().any(|(n, _)| n == "container") {
         plugins.push(("container".into(), BUILTIN_CONTAINER_PLUGIN_VERSION.into()));
     }
-    engine
-        .check_plugin_requirements(&plugins)
-        .map_err(|e| e.to_string())
+    engine.check_plugin_requirements(&plugins).map_err(|e| e.to_string())
 }
 
 /// Loads the rules files into the engine; the error is Falco's verbose load result.

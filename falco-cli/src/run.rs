@@ -16,6 +16,8 @@ use falco_engine::{
 use falco_inspector::{Inspector, Next};
 use falco_outputs::{Alert, Fields, OutputEngine};
 
+use crate::drops::{DropMonitor, DropOutcome};
+
 /// What every source thread shares.
 pub struct Shared {
     /// The compiled rules, swapped whole on reload.
@@ -56,11 +58,7 @@ pub struct Summary {
 impl Summary {
     /// Total matches.
     pub fn total(&self) -> u64 {
-        self.sources
-            .iter()
-            .flat_map(|s| s.by_rule.values())
-            .map(|(_, n)| n)
-            .sum()
+        self.sources.iter().flat_map(|s| s.by_rule.values()).map(|(_, n)| n).sum()
     }
 
     /// Falco's end-of-run text, with rules in `order` first (the current rules' order), then
@@ -77,10 +75,7 @@ impl Summary {
         for (p, n) in by_rule.values() {
             by_priority[*p as usize] += n;
         }
-        let mut out = format!(
-            "Events detected: {}\nRule counts by severity:\n",
-            self.total()
-        );
+        let mut out = format!("Events detected: {}\nRule counts by severity:\n", self.total());
         for p in Priority::ALL {
             let n = by_priority[p as usize];
             if n > 0 {
@@ -96,10 +91,7 @@ impl Summary {
                 }
             }
         }
-        let mut rest: Vec<_> = by_rule
-            .iter()
-            .filter(|(k, _)| !printed.contains(*k))
-            .collect();
+        let mut rest: Vec<_> = by_rule.iter().filter(|(k, _)| !printed.contains(*k)).collect();
         rest.sort_by_key(|(k, _)| *k);
         for (name, (_, n)) in rest {
             if *n > 0 {
@@ -123,17 +115,20 @@ pub struct InspectorRunner<I: Inspector> {
     inspector: I,
     idx: SourceIdx,
     name: String,
+    drops: Option<DropMonitor>,
 }
 
 impl<I: Inspector> InspectorRunner<I> {
     /// A runner for `inspector`, whose rules are those of source `idx`.
     pub fn new(inspector: I, idx: SourceIdx) -> Self {
         let name = inspector.source().to_string();
-        InspectorRunner {
-            inspector,
-            idx,
-            name,
-        }
+        InspectorRunner { inspector, idx, name, drops: None }
+    }
+
+    /// Monitors syscall event drops on this source (the syscall source).
+    pub fn with_drop_monitor(mut self, m: DropMonitor) -> Self {
+        self.drops = Some(m);
+        self
     }
 }
 
@@ -173,10 +168,7 @@ impl<I: Inspector> SourceRunner for InspectorRunner<I> {
 
     fn run(&mut self, shared: &Shared) -> Result<SourceReport, String> {
         let start = Instant::now();
-        let mut report = SourceReport {
-            name: self.name.clone(),
-            ..Default::default()
-        };
+        let mut report = SourceReport { name: self.name.clone(), ..Default::default() };
         self.inspector.open().map_err(|e| e.to_string())?;
         let mut x = self.inspector.extractor();
         let mut scratch = Scratch::default();
@@ -188,10 +180,7 @@ impl<I: Inspector> SourceRunner for InspectorRunner<I> {
             |counts: &mut HashMap<RuleId, u64>, rules: &Rules, report: &mut SourceReport| {
                 for (id, n) in counts.drain() {
                     if let Some(r) = rules.rule(id) {
-                        let e = report
-                            .by_rule
-                            .entry(r.name.clone())
-                            .or_insert((r.priority, 0));
+                        let e = report.by_rule.entry(r.name.clone()).or_insert((r.priority, 0));
                         e.1 += n;
                     }
                 }
@@ -217,6 +206,19 @@ impl<I: Inspector> SourceRunner for InspectorRunner<I> {
                 }
             };
             report.events += 1;
+            if let Some(m) = &mut self.drops {
+                use falco_engine::Event;
+                match m.on_event(evt.timestamp(), report.events, 0) {
+                    DropOutcome::Continue => {}
+                    DropOutcome::Alert(a) => {
+                        let _ = shared.outputs.send(*a);
+                    }
+                    DropOutcome::Exit(msg) => {
+                        eprint!("{}", m.stats());
+                        return Err(msg);
+                    }
+                }
+            }
             let rules = cache.load();
             // Counts are kept by rule id per snapshot and folded into names on a swap.
             if snapshot.as_ref().is_none_or(|s| !Arc::ptr_eq(s, rules)) {
@@ -253,6 +255,9 @@ impl<I: Inspector> SourceRunner for InspectorRunner<I> {
         }
         self.inspector.close();
         report.elapsed = start.elapsed();
+        if let Some(m) = &self.drops {
+            eprint!("{}", m.stats());
+        }
         Ok(report)
     }
 }
@@ -314,10 +319,8 @@ mod tests {
     #[test]
     fn summary_text_is_falcos() {
         let mut rep = SourceReport::default();
-        rep.by_rule
-            .insert("open_from_cat".into(), (Priority::Warning, 8));
-        rep.by_rule
-            .insert("other".into(), (Priority::Informational, 2));
+        rep.by_rule.insert("open_from_cat".into(), (Priority::Warning, 8));
+        rep.by_rule.insert("other".into(), (Priority::Informational, 2));
         let s = Summary { sources: vec![rep] };
         assert_eq!(
             s.format(&["open_from_cat".to_string(), "other".to_string()]),

@@ -62,11 +62,7 @@ impl Signals {
             (Some(r), false) => Some(watch_files(r, watch).map_err(std::io::Error::other)?),
             _ => None,
         };
-        Ok(Signals {
-            handle,
-            thread: Some(thread),
-            _watcher: watcher,
-        })
+        Ok(Signals { handle, thread: Some(thread), _watcher: watcher })
     }
 
     /// Uninstalls the handlers and joins their thread.
@@ -86,10 +82,7 @@ fn watch_files(
     let last = std::sync::Mutex::new(Instant::now() - Duration::from_secs(1));
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(ev) = res else { return };
-        if !matches!(
-            ev.kind,
-            EventKind::Modify(_) | EventKind::Create(_) | EventKind::Remove(_)
-        ) {
+        if !matches!(ev.kind, EventKind::Modify(_) | EventKind::Create(_) | EventKind::Remove(_)) {
             return;
         }
         // Editors write files in several steps: coalesce a burst into one reload.

@@ -21,20 +21,15 @@ fn conformance_dir() -> PathBuf {
 
 fn strs(v: Option<&Value>) -> Vec<String> {
     v.and_then(|v| v.as_sequence())
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
 
 /// The `Events detected`, severity and per-rule blocks of Falco's summary.
 fn parse_summary(stdout: &str) -> (Option<u64>, BTreeMap<String, u64>) {
-    let detected = stdout.lines().find_map(|l| {
-        l.strip_prefix("Events detected: ")
-            .and_then(|n| n.trim().parse().ok())
-    });
+    let detected = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Events detected: ").and_then(|n| n.trim().parse().ok()));
     let mut counts = BTreeMap::new();
     if let Some(pos) = stdout.find("Triggered rules by rule name:") {
         for line in stdout[pos..].lines().skip(1) {
@@ -52,11 +47,7 @@ fn parse_summary(stdout: &str) -> (Option<u64>, BTreeMap<String, u64>) {
 }
 
 fn search(pattern: &str, text: &str, dotall: bool) -> bool {
-    let p = if dotall {
-        format!("(?s){pattern}")
-    } else {
-        pattern.to_string()
-    };
+    let p = if dotall { format!("(?s){pattern}") } else { pattern.to_string() };
     match fancy_regex::Regex::new(&p) {
         Ok(re) => re.is_match(text).unwrap_or(false),
         Err(e) => panic!("bad pattern {pattern}: {e}"),
@@ -69,20 +60,13 @@ fn check_case(case: &Value, dir: &PathBuf) -> Result<(), String> {
     cmd.args(&args).current_dir(dir);
     if let Some(env) = case.get("env").and_then(|e| e.as_mapping()) {
         for (k, v) in env {
-            cmd.env(
-                k.as_str().unwrap_or_default(),
-                v.as_str().unwrap_or_default(),
-            );
+            cmd.env(k.as_str().unwrap_or_default(), v.as_str().unwrap_or_default());
         }
     }
     // The upstream harness ran with an output directory for file/program outputs.
     let _ = std::fs::create_dir_all("/tmp/falco_outputs");
     let exp = case.get("expected").ok_or("case without expected")?;
-    for o in exp
-        .get("output_strictly_contains")
-        .and_then(|v| v.as_sequence())
-        .into_iter()
-        .flatten()
+    for o in exp.get("output_strictly_contains").and_then(|v| v.as_sequence()).into_iter().flatten()
     {
         if let Some(actual) = o.get("actual").and_then(|a| a.as_str()) {
             if actual != "stdout" {
@@ -105,10 +89,7 @@ fn check_case(case: &Value, dir: &PathBuf) -> Result<(), String> {
 
     let want_status = exp.get("exit_status").and_then(|v| v.as_i64()).unwrap_or(0);
     if out.status.code() != Some(want_status as i32) {
-        return fail(format!(
-            "exit status {:?}, want {want_status}",
-            out.status.code()
-        ));
+        return fail(format!("exit status {:?}, want {want_status}", out.status.code()));
     }
 
     for p in strs(exp.get("stdout_contains")) {
@@ -150,10 +131,7 @@ fn check_case(case: &Value, dir: &PathBuf) -> Result<(), String> {
         let first = stdout.lines().next().unwrap_or("");
         let j: serde_json::Value = serde_json::from_str(first)
             .map_err(|e| format!("validation output is not JSON ({e}): {first}"))?;
-        let results = j["falco_load_results"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let results = j["falco_load_results"].as_array().cloned().unwrap_or_default();
         for name in strs(exp.get("validate_ok")) {
             let ok = results.iter().any(|r| {
                 r["name"].as_str().is_some_and(|n| n.ends_with(&name))
@@ -163,16 +141,8 @@ fn check_case(case: &Value, dir: &PathBuf) -> Result<(), String> {
                 return fail(format!("{name} not validated successfully"));
             }
         }
-        for (key, list) in [
-            ("validate_errors", "errors"),
-            ("validate_warnings", "warnings"),
-        ] {
-            for want in exp
-                .get(key)
-                .and_then(|v| v.as_sequence())
-                .into_iter()
-                .flatten()
-            {
+        for (key, list) in [("validate_errors", "errors"), ("validate_warnings", "warnings")] {
+            for want in exp.get(key).and_then(|v| v.as_sequence()).into_iter().flatten() {
                 let code = want.get("code").and_then(|v| v.as_str()).unwrap_or("");
                 let item_type = want.get("item_type").and_then(|v| v.as_str()).unwrap_or("");
                 let item_name = want.get("item_name").and_then(|v| v.as_str()).unwrap_or("");
@@ -230,17 +200,10 @@ fn check_case(case: &Value, dir: &PathBuf) -> Result<(), String> {
             }
         }
     }
-    for o in exp
-        .get("output_strictly_contains")
-        .and_then(|v| v.as_sequence())
-        .into_iter()
-        .flatten()
+    for o in exp.get("output_strictly_contains").and_then(|v| v.as_sequence()).into_iter().flatten()
     {
         let actual = o.get("actual").and_then(|a| a.as_str()).unwrap_or("stdout");
-        let expected_file = o
-            .get("expected_file")
-            .and_then(|a| a.as_str())
-            .unwrap_or("");
+        let expected_file = o.get("expected_file").and_then(|a| a.as_str()).unwrap_or("");
         let expected = std::fs::read_to_string(dir.join(expected_file))
             .map_err(|e| format!("{expected_file}: {e}"))?;
         let text = if actual == "stdout" {
@@ -277,11 +240,7 @@ fn falco_regression_suite() {
     let mut ran = 0;
     let mut skipped = Vec::new();
     for case in &cases {
-        let name = case
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or("?")
-            .to_string();
+        let name = case.get("name").and_then(|n| n.as_str()).unwrap_or("?").to_string();
         let needs = strs(case.get("needs"));
         if needs.iter().any(|n| n == "grpc") {
             skipped.push(name);
@@ -301,9 +260,5 @@ fn falco_regression_suite() {
     for f in &failures {
         eprintln!("{f}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} conformance cases failed",
-        failures.len()
-    );
+    assert!(failures.is_empty(), "{} of {ran} conformance cases failed", failures.len());
 }

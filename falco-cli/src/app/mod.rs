@@ -120,10 +120,8 @@ pub const STEPS: &[Step] = &[
 ];
 
 /// The teardown steps, always run.
-pub const TEARDOWN: &[Step] = &[
-    actions::signals::unregister_signal_handlers,
-    actions::cleanup_outputs::cleanup_outputs,
-];
+pub const TEARDOWN: &[Step] =
+    &[actions::signals::unregister_signal_handlers, actions::cleanup_outputs::cleanup_outputs];
 
 /// Runs the application; returns the first error (teardown errors are appended).
 pub fn run(state: &mut State) -> Result<(), AppError> {

@@ -68,9 +68,7 @@ macro_rules! de_num {
         fn $name<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
             let s = self.text()?;
             let parsed: Option<$t> = s.trim().parse().ok().or_else(|| {
-                s.trim()
-                    .strip_prefix("0x")
-                    .and_then(|h| <$t>::from_str_radix(h, 16).ok())
+                s.trim().strip_prefix("0x").and_then(|h| <$t>::from_str_radix(h, 16).ok())
             });
             match parsed {
                 Some(n) => v.$visit(n),
@@ -106,10 +104,7 @@ impl<'de, 'a: 'de> serde::Deserializer<'de> for NodeDe<'a> {
                 v.visit_borrowed_str(text)
             }
             NodeKind::Seq(items) => v.visit_seq(Seq(items.iter())),
-            NodeKind::Map(entries) => v.visit_map(Map {
-                it: entries.iter(),
-                value: None,
-            }),
+            NodeKind::Map(entries) => v.visit_map(Map { it: entries.iter(), value: None }),
         }
     }
 
@@ -177,14 +172,8 @@ impl<'de, 'a: 'de> serde::Deserializer<'de> for NodeDe<'a> {
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         match &self.0.kind {
-            NodeKind::Map(entries) => v.visit_map(Map {
-                it: entries.iter(),
-                value: None,
-            }),
-            NodeKind::Null => v.visit_map(Map {
-                it: [].iter(),
-                value: None,
-            }),
+            NodeKind::Map(entries) => v.visit_map(Map { it: entries.iter(), value: None }),
+            NodeKind::Null => v.visit_map(Map { it: [].iter(), value: None }),
             _ => Err(self.invalid("a mapping")),
         }
     }
@@ -255,10 +244,7 @@ impl<'de, 'a: 'de> MapAccess<'de> for Map<'a> {
         }
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let v = self
-            .value
-            .take()
-            .ok_or_else(|| DeError("value without key".into()))?;
+        let v = self.value.take().ok_or_else(|| DeError("value without key".into()))?;
         seed.deserialize(NodeDe(v))
     }
 }
@@ -285,19 +271,10 @@ mod tests {
         let d: Demo = from_node(&t.root).unwrap();
         assert_eq!(
             d,
-            Demo {
-                flag: true,
-                n: 42,
-                name: "123".into(),
-                list: vec!["one".into()],
-                opt: None
-            }
+            Demo { flag: true, n: 42, name: "123".into(), list: vec!["one".into()], opt: None }
         );
         let t = Tree::load_str("flag: maybe\n").unwrap();
         let e = from_node::<Demo>(&t.root).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "expected a boolean, found 'maybe' at line 1, column 7"
-        );
+        assert_eq!(e.to_string(), "expected a boolean, found 'maybe' at line 1, column 7");
     }
 }

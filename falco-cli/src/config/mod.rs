@@ -147,6 +147,21 @@ pub struct AppendOutput {
     pub extra_fields: Vec<(String, Option<String>)>,
 }
 
+/// `syscall_event_drops`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DropsConfig {
+    /// `actions`: `ignore`, `log`, `alert`, `exit` (default: ignore).
+    pub actions: Vec<String>,
+    /// `threshold`: drop ratio over which actions run (default 0.1).
+    pub threshold: f64,
+    /// `rate`: actions per second allowed by the token bucket (default 0.03333).
+    pub rate: f64,
+    /// `max_burst`: token bucket size (default 1).
+    pub max_burst: f64,
+    /// `simulate_drops`: pretend a drop every second (testing).
+    pub simulate_drops: bool,
+}
+
 /// The decoded configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -178,6 +193,8 @@ pub struct Config {
     pub log_syslog: bool,
     /// `engine.kind`.
     pub engine: EngineKind,
+    /// `syscall_event_drops`.
+    pub drops: DropsConfig,
     /// Warnings found while reading (unknown keys...).
     pub warnings: Vec<String>,
 }
@@ -241,10 +258,7 @@ impl Config {
             }
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
                 files.push(PathBuf::from(DEFAULT_CONFIG_FILE));
-                (
-                    Tree::load_file(Path::new(DEFAULT_CONFIG_FILE))?,
-                    DEFAULT_CONFIG_FILE.to_string(),
-                )
+                (Tree::load_file(Path::new(DEFAULT_CONFIG_FILE))?, DEFAULT_CONFIG_FILE.to_string())
             }
             None => (
                 Tree::load_str(BUILTIN_DEFAULTS).expect("built-in defaults parse"),
@@ -290,9 +304,8 @@ impl Config {
         for (k, _) in tree.root.entries() {
             let key = k.scalar().unwrap_or_default();
             if !KNOWN_KEYS.contains(&key) {
-                warnings.push(format!(
-                    "Unknown configuration key '{key}' in {name}: it is ignored"
-                ));
+                warnings
+                    .push(format!("Unknown configuration key '{key}' in {name}: it is ignored"));
             }
         }
         let get = |k: &str| tree.get(k);
@@ -386,22 +399,13 @@ impl Config {
             for item in ao.items() {
                 let m = item.get("match");
                 let mut a = AppendOutput {
-                    source: m
-                        .and_then(|m| m.get("source"))
-                        .and_then(node_str)
-                        .unwrap_or_default(),
+                    source: m.and_then(|m| m.get("source")).and_then(node_str).unwrap_or_default(),
                     tags: m
                         .and_then(|m| m.get("tags"))
                         .map(|t| t.items().iter().filter_map(node_str).collect())
                         .unwrap_or_default(),
-                    rule: m
-                        .and_then(|m| m.get("rule"))
-                        .and_then(node_str)
-                        .unwrap_or_default(),
-                    extra_output: item
-                        .get("extra_output")
-                        .and_then(node_str)
-                        .unwrap_or_default(),
+                    rule: m.and_then(|m| m.get("rule")).and_then(node_str).unwrap_or_default(),
+                    extra_output: item.get("extra_output").and_then(node_str).unwrap_or_default(),
                     extra_fields: Vec::new(),
                 };
                 if let Some(ef) = item.get("extra_fields") {
@@ -470,7 +474,56 @@ impl Config {
             }
         };
 
+        let get_f64 = |k: &str, d: f64| -> Result<f64, String> {
+            match get(k).and_then(|n| n.scalar()) {
+                None => Ok(d),
+                Some(v) => v.trim().parse::<f64>().map_err(|_| {
+                    format!(
+                        "Error reading config file ({name}): '{k}' must be a number, found '{v}'"
+                    )
+                }),
+            }
+        };
+        let mut actions: Vec<String> = Vec::new();
+        for act in seq("syscall_event_drops.actions") {
+            match act.as_str() {
+                "ignore" | "exit" => {}
+                "log" | "alert" => {
+                    if actions.iter().any(|a| a == "ignore") {
+                        return Err(format!(
+                            "Error reading config file ({name}): syscall event drop action \"{act}\" does not make sense with the \"ignore\" action"
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "Error reading config file ({name}): available actions for syscall event drops are \"ignore\", \"log\", \"alert\", and \"exit\""
+                    ));
+                }
+            }
+            if !actions.contains(&act) {
+                actions.push(act);
+            }
+        }
+        if actions.is_empty() {
+            actions.push("ignore".into());
+        }
+        let threshold = get_f64("syscall_event_drops.threshold", 0.1)?;
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(format!(
+                "Error reading config file ({name}): syscall event drops threshold must be a double in the range [0, 1]"
+            ));
+        }
+        let drops = DropsConfig {
+            actions,
+            threshold,
+            rate: get_f64("syscall_event_drops.rate", 0.03333)?,
+            max_burst: get_f64("syscall_event_drops.max_burst", 1.0)?,
+            simulate_drops: get_bool("syscall_event_drops.simulate_drops", false)?,
+        };
+
         Ok(Config {
+            drops,
             rules_files,
             rules_selection,
             plugins,
@@ -497,10 +550,7 @@ mod tests {
     #[test]
     fn builtin_defaults() {
         let c = Config::load(Some("/nonexistent/falco.yaml"), &[]);
-        assert!(
-            c.unwrap_err()
-                .starts_with("Cannot read config file (/nonexistent/falco.yaml)")
-        );
+        assert!(c.unwrap_err().starts_with("Cannot read config file (/nonexistent/falco.yaml)"));
         let tree = Tree::load_str(BUILTIN_DEFAULTS).unwrap();
         let c = Config::decode(tree, vec![], "defaults").unwrap();
         assert!(c.outputs.stdout_output.enabled);
@@ -526,17 +576,8 @@ mod tests {
         .unwrap();
         assert!(c.outputs.format.json_output);
         assert_eq!(c.min_priority, Priority::Warning);
-        assert_eq!(
-            c.engine,
-            EngineKind::Replay {
-                capture_file: "x.scap".into()
-            }
-        );
-        assert!(
-            opts(&["priority=loud"])
-                .unwrap_err()
-                .starts_with("Unknown priority \"loud\"")
-        );
+        assert_eq!(c.engine, EngineKind::Replay { capture_file: "x.scap".into() });
+        assert!(opts(&["priority=loud"]).unwrap_err().starts_with("Unknown priority \"loud\""));
         assert!(
             opts(&["engine.kind=replay"])
                 .unwrap_err()
@@ -547,13 +588,7 @@ mod tests {
                 .unwrap_err()
                 .contains("engine.kind 'ebpf' is not a valid kind")
         );
-        assert!(
-            opts(&["bogus_key=1"])
-                .unwrap()
-                .warnings
-                .iter()
-                .any(|w| w.contains("'bogus_key'"))
-        );
+        assert!(opts(&["bogus_key=1"]).unwrap().warnings.iter().any(|w| w.contains("'bogus_key'")));
         assert!(opts(&["rule_matching=all"]).unwrap().rule_matching == RuleMatching::All);
     }
 

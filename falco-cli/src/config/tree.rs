@@ -24,30 +24,16 @@ pub struct Tree {
 }
 
 fn null() -> Node {
-    Node {
-        kind: NodeKind::Null,
-        mark: Mark::default(),
-    }
+    Node { kind: NodeKind::Null, mark: Mark::default() }
 }
 
 fn scalar(s: &str) -> Node {
-    Node {
-        kind: NodeKind::Scalar {
-            text: s.to_string(),
-            plain: true,
-        },
-        mark: Mark::default(),
-    }
+    Node { kind: NodeKind::Scalar { text: s.to_string(), plain: true }, mark: Mark::default() }
 }
 
 impl Default for Tree {
     fn default() -> Self {
-        Tree {
-            root: Node {
-                kind: NodeKind::Map(Vec::new()),
-                mark: Mark::default(),
-            },
-        }
+        Tree { root: Node { kind: NodeKind::Map(Vec::new()), mark: Mark::default() } }
     }
 }
 
@@ -73,10 +59,7 @@ pub fn substitute_env(value: &str, env: &dyn Fn(&str) -> Option<String>) -> Stri
         } else {
             next_from = s + 1;
         }
-        start = v
-            .get(next_from..)
-            .and_then(|r| r.find('$'))
-            .map(|p| p + next_from);
+        start = v.get(next_from..).and_then(|r| r.find('$')).map(|p| p + next_from);
     }
     v
 }
@@ -157,10 +140,7 @@ fn parse_key(key: &str) -> Result<Vec<Step>, String> {
                     && i > 0
                     && b[i - 1] == b']'
                 {
-                    return fail(format!(
-                        "Parsing error: expected '.' character at pos {}",
-                        i - 1
-                    ));
+                    return fail(format!("Parsing error: expected '.' character at pos {}", i - 1));
                 }
                 // Keep multi-byte characters whole.
                 let ch = key[i..].chars().next().expect("in bounds");
@@ -196,9 +176,7 @@ impl Tree {
             NodeKind::Map(_) => {}
             _ => return Err("the configuration is not a YAML mapping".into()),
         }
-        visit_scalars(&mut root, &|s| {
-            substitute_env(s, &|n| std::env::var(n).ok())
-        });
+        visit_scalars(&mut root, &|s| substitute_env(s, &|n| std::env::var(n).ok()));
         Ok(Tree { root })
     }
 
@@ -227,28 +205,22 @@ impl Tree {
                     if !matches!(n.kind, NodeKind::Map(_)) {
                         n.kind = NodeKind::Map(Vec::new());
                     }
-                    let NodeKind::Map(entries) = &mut n.kind else {
-                        unreachable!()
-                    };
-                    let pos = match entries
-                        .iter()
-                        .position(|(kk, _)| kk.scalar() == Some(k.as_str()))
-                    {
-                        Some(p) => p,
-                        None => {
-                            entries.push((scalar(&k), null()));
-                            entries.len() - 1
-                        }
-                    };
+                    let NodeKind::Map(entries) = &mut n.kind else { unreachable!() };
+                    let pos =
+                        match entries.iter().position(|(kk, _)| kk.scalar() == Some(k.as_str())) {
+                            Some(p) => p,
+                            None => {
+                                entries.push((scalar(&k), null()));
+                                entries.len() - 1
+                            }
+                        };
                     &mut entries[pos].1
                 }
                 Step::Index(idx) => {
                     if !matches!(n.kind, NodeKind::Seq(_)) {
                         n.kind = NodeKind::Seq(Vec::new());
                     }
-                    let NodeKind::Seq(items) = &mut n.kind else {
-                        unreachable!()
-                    };
+                    let NodeKind::Seq(items) = &mut n.kind else { unreachable!() };
                     let i = idx.unwrap_or(items.len());
                     while items.len() <= i {
                         items.push(null());
@@ -294,10 +266,7 @@ impl Tree {
                 (Strategy::Append, Some(e)) if v.is_seq() => {
                     let mut items = e.items().to_vec();
                     items.extend(v.items().iter().cloned());
-                    Node {
-                        kind: NodeKind::Seq(items),
-                        mark: e.mark,
-                    }
+                    Node { kind: NodeKind::Seq(items), mark: e.mark }
                 }
                 _ => v,
             };
@@ -311,11 +280,7 @@ impl Tree {
         let Some(n) = self.root.get("config_files") else {
             return Ok(Vec::new());
         };
-        let items: Vec<&Node> = if n.is_seq() {
-            n.items().iter().collect()
-        } else {
-            vec![n]
-        };
+        let items: Vec<&Node> = if n.is_seq() { n.items().iter().collect() } else { vec![n] };
         let mut out = Vec::new();
         for it in items {
             if let Some(p) = it.scalar() {
@@ -325,10 +290,7 @@ impl Tree {
                     .get("path")
                     .and_then(|p| p.scalar())
                     .ok_or("config_files entries need a 'path'")?;
-                let strategy = match it
-                    .get("strategy")
-                    .and_then(|s| s.scalar())
-                    .unwrap_or("append")
+                let strategy = match it.get("strategy").and_then(|s| s.scalar()).unwrap_or("append")
                 {
                     "append" => Strategy::Append,
                     "override" => Strategy::Override,
@@ -384,27 +346,15 @@ mod tests {
         assert_eq!(t.get("new.deep.key").unwrap().scalar(), Some("v"));
         assert_eq!(t.get("obj.j").unwrap().items().len(), 2);
         assert_eq!(t.root.get("dotted.key").unwrap().scalar(), Some("d"));
-        assert!(
-            t.set_option("nokey")
-                .unwrap_err()
-                .contains("Must be of the form key=val")
-        );
-        assert!(
-            t.set_option("a[x]=1")
-                .unwrap_err()
-                .contains("expected a numeric index")
-        );
+        assert!(t.set_option("nokey").unwrap_err().contains("Must be of the form key=val"));
+        assert!(t.set_option("a[x]=1").unwrap_err().contains("expected a numeric index"));
     }
 
     #[test]
     fn includes_merge_with_strategies() {
         let mut t = Tree::load_str("l: [a]\ns: 1\n").unwrap();
-        t.include(
-            Tree::load_str("l: [b]\ns: 2\n").unwrap(),
-            Strategy::Append,
-            Path::new("x"),
-        )
-        .unwrap();
+        t.include(Tree::load_str("l: [b]\ns: 2\n").unwrap(), Strategy::Append, Path::new("x"))
+            .unwrap();
         assert_eq!(t.get("l").unwrap().items().len(), 2);
         assert_eq!(t.get("s").unwrap().scalar(), Some("2"));
         t.include(
@@ -415,12 +365,7 @@ mod tests {
         .unwrap();
         assert_eq!(t.get("s").unwrap().scalar(), Some("2"));
         assert_eq!(t.get("n").unwrap().scalar(), Some("3"));
-        t.include(
-            Tree::load_str("l: [d]\n").unwrap(),
-            Strategy::Override,
-            Path::new("x"),
-        )
-        .unwrap();
+        t.include(Tree::load_str("l: [d]\n").unwrap(), Strategy::Override, Path::new("x")).unwrap();
         assert_eq!(t.get("l").unwrap().items().len(), 1);
         let err = t.include(
             Tree::load_str("config_files: [a]\n").unwrap(),
@@ -428,8 +373,7 @@ mod tests {
             Path::new("inc.yaml"),
         );
         assert!(
-            err.unwrap_err()
-                .contains("'config_files' directive in included config file inc.yaml")
+            err.unwrap_err().contains("'config_files' directive in included config file inc.yaml")
         );
     }
 }

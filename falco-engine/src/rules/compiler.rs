@@ -144,11 +144,7 @@ fn quote_item(e: &str) -> String {
 }
 
 fn paren_item(e: &str) -> String {
-    if e.starts_with('(') {
-        e.to_string()
-    } else {
-        format!("({e})")
-    }
+    if e.starts_with('(') { e.to_string() } else { format!("({e})") }
 }
 
 fn is_operator_for_list(op: &str) -> bool {
@@ -205,11 +201,8 @@ fn build_exceptions(
                     }
                     let comp = &ex.comps.items[k].item;
                     let istr = if values.items[k].is_list {
-                        let parts: Vec<String> = values.items[k]
-                            .items
-                            .iter()
-                            .map(|v| quote_item(&v.item))
-                            .collect();
+                        let parts: Vec<String> =
+                            values.items[k].items.iter().map(|v| quote_item(&v.item)).collect();
                         format!("({})", parts.join(", "))
                     } else if is_operator_for_list(comp) {
                         paren_item(&values.items[k].item)
@@ -281,9 +274,7 @@ fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
             s += sub.len() + 1;
             used = true;
         }
-        start = finder
-            .find(&cnd.as_bytes()[(s + 1).min(cnd.len())..])
-            .map(|p| p + s + 1);
+        start = finder.find(&cnd.as_bytes()[(s + 1).min(cnd.len())..]).map(|p| p + s + 1);
     }
     used
 }
@@ -352,11 +343,7 @@ fn compile_inner(
                 _ => items.push(it.clone()),
             }
         }
-        lists.push(ListOut {
-            name: l.name.clone(),
-            items,
-            used: false,
-        });
+        lists.push(ListOut { name: l.name.clone(), items, used: false });
     }
     for n in used_lists {
         if let Some(l) = lists.iter_mut().find(|l| l.name == n) {
@@ -526,11 +513,7 @@ fn compile_rule(
             message: e.0,
             ctx: r.output_ctx.clone(),
         })?;
-        let fmt = if ef.raw {
-            ExtraFieldFormat::Raw(f)
-        } else {
-            ExtraFieldFormat::Text(f)
-        };
+        let fmt = if ef.raw { ExtraFieldFormat::Raw(f) } else { ExtraFieldFormat::Text(f) };
         extra_fields.retain(|(k, _): &(String, ExtraFieldFormat)| k != &ef.key);
         extra_fields.push((ef.key.clone(), fmt));
     }
@@ -555,11 +538,7 @@ fn compile_rule(
                 res.add_warning(WarningCode::UnknownFilter, e.message, ctx);
                 return Ok(None);
             }
-            return Err(Fail {
-                code: ErrorCode::CompileCondition,
-                message: e.message,
-                ctx,
-            });
+            return Err(Fail { code: ErrorCode::CompileCondition, message: e.message, ctx });
         }
     };
     for (msg, pos) in std::mem::take(&mut compiler.warnings) {
@@ -636,9 +615,7 @@ mod tests {
         };
         let mut cond = "evt.type=open".to_string();
         let mut fields = BTreeSet::new();
-        build_exceptions(&[ex], &mut fields, &mut cond)
-            .ok()
-            .unwrap();
+        build_exceptions(&[ex], &mut fields, &mut cond).ok().unwrap();
         assert_eq!(
             cond,
             "(evt.type=open) and not (( proc.name = cat and  fd.name in (/tmp/a b)) or ( proc.name = \"my cmd\" and  fd.name in (a, b)))"
@@ -651,9 +628,7 @@ mod tests {
             values: vec![Entry::string("cat"), Entry::string("x y")],
         };
         let mut cond = "a".to_string();
-        build_exceptions(&[single], &mut fields, &mut cond)
-            .ok()
-            .unwrap();
+        build_exceptions(&[single], &mut fields, &mut cond).ok().unwrap();
         assert_eq!(cond, "(a) and not (proc.name in (cat, \"x y\"))");
     }
 }

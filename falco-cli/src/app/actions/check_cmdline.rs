@@ -24,9 +24,7 @@ pub fn check_cmdline(s: &mut State) -> StepResult {
         ));
     }
     if f.markdown && f.format.is_some() {
-        return Err(AppError::Cmdline(
-            "--markdown and --format cannot be used together".into(),
-        ));
+        return Err(AppError::Cmdline("--markdown and --format cannot be used together".into()));
     }
     if let Some(fmt) = &f.format {
         if !matches!(fmt.as_str(), "text" | "markdown" | "json") {

@@ -11,11 +11,7 @@ pub fn cleanup_outputs(s: &mut State) -> StepResult {
         return Ok(Flow::Continue);
     };
     let timeout = Duration::from_millis(
-        s.config
-            .as_ref()
-            .map_or(2000, |c| c.outputs.output_timeout as u64)
-            .max(2000)
-            * 5,
+        s.config.as_ref().map_or(2000, |c| c.outputs.output_timeout as u64).max(2000) * 5,
     );
     let stats = match outputs.shutdown_timeout(timeout) {
         Ok(st) => st,

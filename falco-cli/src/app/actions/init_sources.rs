@@ -41,9 +41,7 @@ pub fn select_sources(s: &mut State) -> StepResult {
     if !s.flags.enable_source.is_empty() {
         for name in &s.flags.enable_source {
             if !known(name) {
-                return Err(fatal(format!(
-                    "Attempted enabling an unknown event source: {name}"
-                )));
+                return Err(fatal(format!("Attempted enabling an unknown event source: {name}")));
             }
         }
         let wanted = s.flags.enable_source.clone();
@@ -53,9 +51,7 @@ pub fn select_sources(s: &mut State) -> StepResult {
     } else if !s.flags.disable_source.is_empty() {
         for name in &s.flags.disable_source {
             if !known(name) {
-                return Err(fatal(format!(
-                    "Attempted disabling an unknown event source: {name}"
-                )));
+                return Err(fatal(format!("Attempted disabling an unknown event source: {name}")));
             }
         }
         let unwanted = s.flags.disable_source.clone();

@@ -56,9 +56,7 @@ pub fn list_fields(s: &mut State) -> StepResult {
         return Ok(Flow::Continue);
     };
     if !wanted.is_empty() && !s.sources.iter().any(|x| x.name == wanted) {
-        return Err(fatal(format!(
-            "Value for --list must be a valid source type: {wanted}"
-        )));
+        return Err(fatal(format!("Value for --list must be a valid source type: {wanted}")));
     }
     let format = if s.flags.markdown {
         "markdown".to_string()
@@ -67,11 +65,7 @@ pub fn list_fields(s: &mut State) -> StepResult {
     };
     let mut out = String::new();
     let mut json = Vec::new();
-    for src in s
-        .sources
-        .iter()
-        .filter(|x| wanted.is_empty() || x.name == wanted)
-    {
+    for src in s.sources.iter().filter(|x| wanted.is_empty() || x.name == wanted) {
         // Group by field class: the part before the first dot.
         let mut classes: Vec<(String, Vec<&FieldInfo>)> = Vec::new();
         for f in src.schema.fields().iter().filter(|f| !f.hidden) {
@@ -97,11 +91,8 @@ pub fn list_fields(s: &mut State) -> StepResult {
                     })).collect::<Vec<_>>(),
                 })),
                 "markdown" => {
-                    let _ = writeln!(
-                        out,
-                        "## Field Class: {class}\n\nEvent Sources: `{}`\n",
-                        src.name
-                    );
+                    let _ =
+                        writeln!(out, "## Field Class: {class}\n\nEvent Sources: `{}`\n", src.name);
                     let _ = writeln!(out, "Name | Type | Description\n:----|:-----|:-----------");
                     for f in fields.iter().filter(|f| !f.deprecated) {
                         let _ = writeln!(out, "`{}` | {} | {}", f.name, f.ftype.name(), f.desc);

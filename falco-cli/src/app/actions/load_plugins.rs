@@ -6,9 +6,9 @@ use crate::app::{Flow, State, StepResult, fatal};
 pub fn print_plugin_info(s: &mut State) -> StepResult {
     match &s.flags.plugin_info {
         None => Ok(Flow::Continue),
-        Some(name) => Err(fatal(format!(
-            "plugin {name} not loaded: plugin support is not wired yet"
-        ))),
+        Some(name) => {
+            Err(fatal(format!("plugin {name} not loaded: plugin support is not wired yet")))
+        }
     }
 }
 

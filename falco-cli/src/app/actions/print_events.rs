@@ -24,11 +24,8 @@ pub fn print_events(s: &mut State) -> StepResult {
             continue;
         };
         let dir = if code % 2 == 0 { ">" } else { "<" };
-        let params: Vec<String> = info
-            .params
-            .iter()
-            .map(|p| format!("{:?} {}", p.ptype, p.name))
-            .collect();
+        let params: Vec<String> =
+            info.params.iter().map(|p| format!("{:?} {}", p.ptype, p.name)).collect();
         let key = format!("{dir}{}", info.name);
         if info.name.is_empty() || !seen.insert(key) {
             continue;

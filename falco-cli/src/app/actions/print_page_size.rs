@@ -13,11 +13,7 @@ pub fn print_page_size(s: &mut State) -> StepResult {
         .and_then(|b| {
             b.chunks_exact(16).find_map(|c| {
                 let key = u64::from_ne_bytes(c[..8].try_into().ok()?);
-                if key == 6 {
-                    Some(u64::from_ne_bytes(c[8..].try_into().ok()?))
-                } else {
-                    None
-                }
+                if key == 6 { Some(u64::from_ne_bytes(c[8..].try_into().ok()?)) } else { None }
             })
         })
         .unwrap_or(4096);

@@ -10,10 +10,7 @@ pub fn print_version(s: &mut State) -> StepResult {
     if !s.flags.version {
         return Ok(Flow::Continue);
     }
-    if s.config
-        .as_ref()
-        .is_some_and(|c| c.outputs.format.json_output)
-    {
+    if s.config.as_ref().is_some_and(|c| c.outputs.format.json_output) {
         let j = serde_json::json!({
             "falco_version": FALCO_VERSION,
             "engine_version": falco_engine::ENGINE_VERSION.to_string(),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use falco_inspector::ScapInspector;
 
 use crate::app::{Flow, State, StepResult, fatal};
+use crate::drops::DropMonitor;
 use crate::run::{InspectorRunner, Shared, SourceRunner, run_all};
 use crate::sources::SourceKind;
 
@@ -17,16 +18,12 @@ pub fn process_events(s: &mut State) -> StepResult {
     }
     let mut runners: Vec<Box<dyn SourceRunner>> = Vec::new();
     for src in s.sources.iter().filter(|x| x.enabled) {
-        let idx = s
-            .engine
-            .source_idx(&src.name)
-            .expect("registered in init_engine");
+        let idx = s.engine.source_idx(&src.name).expect("registered in init_engine");
         match &src.kind {
             SourceKind::Capture(path) => {
-                runners.push(Box::new(InspectorRunner::new(
-                    ScapInspector::new(path),
-                    idx,
-                )));
+                let monitor = DropMonitor::new(s.config().drops.clone());
+                let runner = InspectorRunner::new(ScapInspector::new(path), idx);
+                runners.push(Box::new(runner.with_drop_monitor(monitor)));
             }
             SourceKind::LiveSyscall => {
                 return Err(fatal(
@@ -61,11 +58,7 @@ pub fn process_events(s: &mut State) -> StepResult {
     if s.flags.verbose {
         for r in &summary.sources {
             let secs = r.elapsed.as_secs_f64().max(1e-9);
-            let prefix = if capture {
-                String::new()
-            } else {
-                format!("({}) ", r.name)
-            };
+            let prefix = if capture { String::new() } else { format!("({}) ", r.name) };
             eprintln!(
                 "{prefix}Elapsed time: {:.3}, Captured Events: {}, {:.2} eps",
                 secs,

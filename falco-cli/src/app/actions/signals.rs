@@ -10,11 +10,7 @@ use crate::signals::Signals;
 /// Installs the handlers (reload needs the rules snapshot and the sources).
 pub fn create_signal_handlers(s: &mut State) -> StepResult {
     let reloader = s.rules.as_ref().map(|rules| {
-        let sources = s
-            .sources
-            .iter()
-            .map(|x| (x.name.clone(), x.schema.clone()))
-            .collect();
+        let sources = s.sources.iter().map(|x| (x.name.clone(), x.schema.clone())).collect();
         Arc::new(Reloader::new(
             s.flags.clone(),
             sources,
