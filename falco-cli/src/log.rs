@@ -35,7 +35,8 @@ pub fn init(config: &Config, _verbose: bool) {
         _ => Level::Info,
     };
     let iso8601 = config.outputs.format.time_format_iso_8601;
-    let _ = LOGGER.set(Logger { level, stderr: config.log_stderr, syslog: config.log_syslog, iso8601 });
+    let _ =
+        LOGGER.set(Logger { level, stderr: config.log_stderr, syslog: config.log_syslog, iso8601 });
 }
 
 fn log(level: Level, msg: &str) {

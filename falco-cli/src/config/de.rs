@@ -238,7 +238,9 @@ impl<'de, 'a: 'de> MapAccess<'de> for Map<'a> {
         match self.it.next() {
             Some((k, v)) => {
                 self.value = Some(v);
-                seed.deserialize(NodeDe(k)).map(Some)
+                // Keys are always strings (`on: x` is the key "on", not `true`).
+                let key = NodeDe(k).text()?;
+                seed.deserialize(de::value::BorrowedStrDeserializer::new(key)).map(Some)
             }
             None => Ok(None),
         }
