@@ -338,7 +338,7 @@ impl<'a> Compiler<'a> {
                 match op.cmp {
                     CmpOp::Contains | CmpOp::BContains => match parse(v)? {
                         Const::Bytes(b) => {
-                            Rhs::Finder(memchr::memmem::Finder::new(&b[..]).into_owned())
+                            Rhs::Finder(Box::new(memchr::memmem::Finder::new(&b[..]).into_owned()))
                         }
                         c => Rhs::Single(c),
                     },

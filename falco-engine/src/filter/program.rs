@@ -173,7 +173,7 @@ pub enum Rhs {
     /// One constant.
     Single(Const),
     /// `contains`: a prebuilt substring finder.
-    Finder(memmem::Finder<'static>),
+    Finder(Box<memmem::Finder<'static>>),
     /// `icontains`: the lowercase needle.
     Lower(Box<[u8]>),
     /// `glob`/`iglob`.
