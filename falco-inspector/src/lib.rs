@@ -49,9 +49,7 @@ pub trait Inspector: Send {
     fn open(&mut self) -> Result<(), Error>;
 
     /// The next event, a timeout, or the end of the source.
-    fn next(
-        &mut self,
-    ) -> Result<Next<<Self::Extractor as Extractor>::Event<'_>>, Error>;
+    fn next(&mut self) -> Result<Next<<Self::Extractor as Extractor>::Event<'_>>, Error>;
 
     /// A fresh extractor for the thread running this inspector.
     fn extractor(&self) -> Self::Extractor;
