@@ -5,12 +5,55 @@
 //! tables for syscalls) and hands out a fresh [`Extractor`](falco_engine::Extractor) for the
 //! source thread that runs it. The engine compiles rules against the inspector's
 //! [`Schema`](falco_engine::Schema).
+//!
+//! The syscall source over capture files is [`ScapInspector`]: [`scap`] reads the `.scap`
+//! format (every block version, gzip), [`event`] decodes events lazily against the event
+//! table generated from the `falco_event_schema` crate, [`state`] keeps threads, fds, users
+//! and containers as libsinsp does, and [`fields`] extracts the `evt`, `proc`, `thread`,
+//! `fd`, `fs.path`, `user`, `group`, `container` (and `k8s`, always without value) fields.
+//!
+//! Open a capture, iterate its events and extract fields:
+//!
+//! ```
+//! use falco_engine::Extractor;
+//! use falco_inspector::fields::{SyscallExtractor, TimeZone};
+//! use falco_inspector::scap::writer::{EventBuilder, Writer};
+//! use falco_inspector::{Inspector, ScapInspector};
+//!
+//! // A tiny capture written with our own writer: bash opens /etc/passwd.
+//! let path = std::env::temp_dir().join(format!("doc-{}.scap", std::process::id()));
+//! let mut w = Writer::create(&path)?;
+//! w.process(1000, 1000, 1, "bash", "/bin/bash", &["-i"], "/root")?;
+//! w.event(EventBuilder::open_exit(1_000, 1000, 3, "/etc/passwd", 1))?;
+//! w.finish()?;
+//!
+//! let mut insp = ScapInspector::open(&path)?;
+//! let mut x: SyscallExtractor = insp.extractor();
+//! x.set_time_zone(TimeZone::Utc);
+//! let name = x.field_ref("fd.name").unwrap();
+//! let proc_name = x.field_ref("proc.name").unwrap();
+//! let evt = insp.next_event()?.expect("one event");
+//! assert_eq!(x.text(&evt, &name).as_deref(), Some("/etc/passwd"));
+//! assert_eq!(x.text(&evt, &proc_name).as_deref(), Some("bash"));
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
 use std::sync::Arc;
 
 use falco_engine::{Extractor, Schema};
+
+mod capture;
+pub mod event;
+pub mod fields;
+mod path;
+pub mod scap;
+pub mod state;
+
+pub use capture::{ScapInspector, SyscallEvent};
+pub use scap::{ScapError, ScapErrorKind};
 
 /// What [`Inspector::next`] produced.
 #[derive(Debug)]
@@ -30,6 +73,9 @@ pub enum Error {
     /// The source failed; the message says why.
     #[error("{0}")]
     Source(String),
+    /// A capture file could not be read: what and at which byte offset.
+    #[error(transparent)]
+    Capture(#[from] ScapError),
 }
 
 /// One event source with its state and field extractors (design rules D2/D3: one inspector

@@ -1,0 +1,326 @@
+//! Per-process fd tables: what each open file descriptor is (`sinsp_fdinfo`).
+//!
+//! An fd enters the table from the capture's fd-list blocks or from the exit event of a
+//! syscall that creates one (open, socket, accept, pipe, dup, eventfd, ...), is updated by
+//! connect/bind/accept, and leaves on close (after the close event has been shown, as
+//! libsinsp defers the removal to the next event). Threads of one process share its table.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use rustc_hash::FxHashMap;
+
+/// libscap's `scap_fd_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+#[allow(missing_docs)]
+pub enum FdType {
+    #[default]
+    Unknown = 0,
+    File = 1,
+    Directory = 2,
+    Ipv4Sock = 3,
+    Ipv6Sock = 4,
+    Ipv4ServSock = 5,
+    Ipv6ServSock = 6,
+    Fifo = 7,
+    UnixSock = 8,
+    Event = 9,
+    Unsupported = 10,
+    SignalFd = 11,
+    EventPoll = 12,
+    Inotify = 13,
+    TimerFd = 14,
+    Netlink = 15,
+    FileV2 = 16,
+    Bpf = 17,
+    UserFaultFd = 18,
+    IoUring = 19,
+    MemFd = 20,
+    PidFd = 21,
+}
+
+impl FdType {
+    /// From the numeric `scap_fd_type` (unknown numbers are "unsupported").
+    pub fn from_u8(v: u8) -> FdType {
+        use FdType::*;
+        const ALL: [FdType; 22] = [
+            Unknown,
+            File,
+            Directory,
+            Ipv4Sock,
+            Ipv6Sock,
+            Ipv4ServSock,
+            Ipv6ServSock,
+            Fifo,
+            UnixSock,
+            Event,
+            Unsupported,
+            SignalFd,
+            EventPoll,
+            Inotify,
+            TimerFd,
+            Netlink,
+            FileV2,
+            Bpf,
+            UserFaultFd,
+            IoUring,
+            MemFd,
+            PidFd,
+        ];
+        ALL.get(v as usize).copied().unwrap_or(Unsupported)
+    }
+
+    /// `fd.typechar`.
+    pub fn typechar(self) -> u8 {
+        use FdType::*;
+        match self {
+            File | FileV2 => b'f',
+            Directory => b'd',
+            Ipv4Sock | Ipv4ServSock => b'4',
+            Ipv6Sock | Ipv6ServSock => b'6',
+            Fifo => b'p',
+            UnixSock | UserFaultFd => b'u',
+            Event => b'e',
+            Unknown => b'o',
+            Unsupported => b'X',
+            SignalFd => b's',
+            EventPoll => b'l',
+            Inotify => b'i',
+            TimerFd => b't',
+            Netlink => b'n',
+            Bpf => b'b',
+            IoUring => b'r',
+            MemFd => b'm',
+            PidFd => b'P',
+        }
+    }
+
+    /// `fd.type`, or `None` where libsinsp has no name.
+    pub fn type_name(self) -> Option<&'static str> {
+        use FdType::*;
+        Some(match self {
+            File | FileV2 => "file",
+            Directory => "directory",
+            Ipv4Sock | Ipv4ServSock => "ipv4",
+            Ipv6Sock | Ipv6ServSock => "ipv6",
+            UnixSock => "unix",
+            Fifo => "pipe",
+            Event => "event",
+            SignalFd => "signalfd",
+            EventPoll => "eventpoll",
+            Inotify => "inotify",
+            TimerFd => "timerfd",
+            Netlink => "netlink",
+            Bpf => "bpf",
+            UserFaultFd => "userfaultfd",
+            IoUring => "io_uring",
+            MemFd => "memfd",
+            PidFd => "pidfd",
+            Unknown | Unsupported => return None,
+        })
+    }
+
+    /// True for IPv4/IPv6 sockets (connected or server).
+    pub fn is_ip(self) -> bool {
+        matches!(
+            self,
+            FdType::Ipv4Sock | FdType::Ipv6Sock | FdType::Ipv4ServSock | FdType::Ipv6ServSock
+        )
+    }
+}
+
+/// The address part of a socket fd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SockInfo {
+    /// Not a socket (or nothing known yet).
+    #[default]
+    None,
+    /// A connected (or connecting) IP socket: source and destination, as libsinsp keeps them
+    /// (source = client side).
+    Tuple {
+        /// Client address.
+        sip: IpAddr,
+        /// Server address.
+        dip: IpAddr,
+        /// Client port.
+        sport: u16,
+        /// Server port.
+        dport: u16,
+        /// `SCAP_L4_*`.
+        l4proto: u8,
+    },
+    /// A listening IP socket.
+    Server {
+        /// Bound address.
+        ip: IpAddr,
+        /// Bound port.
+        port: u16,
+        /// `SCAP_L4_*`.
+        l4proto: u8,
+    },
+    /// A unix socket: kernel addresses of both ends.
+    Unix {
+        /// This end.
+        source: u64,
+        /// The peer.
+        dest: u64,
+    },
+}
+
+/// Layer-4 protocols (`scap_l4_proto`).
+pub mod l4 {
+    #![allow(missing_docs)]
+    pub const UNKNOWN: u8 = 0;
+    pub const NA: u8 = 1;
+    pub const TCP: u8 = 2;
+    pub const UDP: u8 = 3;
+    pub const ICMP: u8 = 4;
+    pub const RAW: u8 = 5;
+}
+
+/// fd flags (`sinsp_fdinfo::flags`).
+pub mod fdflags {
+    #![allow(missing_docs)]
+    pub const FROM_PROC: u32 = 1 << 0;
+    pub const ROLE_CLIENT: u32 = 1 << 2;
+    pub const ROLE_SERVER: u32 = 1 << 3;
+    pub const CLOSE_IN_PROGRESS: u32 = 1 << 4;
+    pub const SOCKET_CONNECTED: u32 = 1 << 13;
+    pub const CONNECTION_PENDING: u32 = 1 << 15;
+    pub const CONNECTION_FAILED: u32 = 1 << 16;
+}
+
+/// One open file descriptor.
+#[derive(Clone, Debug, Default)]
+pub struct FdInfo {
+    /// Kind of fd.
+    pub ftype: FdType,
+    /// `fd.name` as libsinsp renders it (path, `sip:sport->dip:dport`, ...).
+    pub name: Vec<u8>,
+    /// The name as the syscall gave it (`fd.nameraw`).
+    pub name_raw: Vec<u8>,
+    /// Open flags (`PPM_O_*`).
+    pub openflags: u32,
+    /// Inode.
+    pub ino: u64,
+    /// Device.
+    pub dev: u32,
+    /// Socket addresses.
+    pub sock: SockInfo,
+    /// `fdflags` bits.
+    pub flags: u32,
+    /// The name changed since the fd was created (`fd.name_changed`).
+    pub name_changed: bool,
+}
+
+impl FdInfo {
+    /// A new fd of `ftype` named `name`.
+    pub fn new(ftype: FdType, name: &[u8]) -> FdInfo {
+        FdInfo {
+            ftype,
+            name: name.to_vec(),
+            ..FdInfo::default()
+        }
+    }
+
+    /// The layer-4 protocol of a socket fd. A connected-type IP socket with no role yet
+    /// (neither connected nor accepted) reports `NA`, as libsinsp does.
+    pub fn l4proto(&self) -> u8 {
+        match self.sock {
+            SockInfo::Tuple { l4proto, .. } => {
+                if l4proto != l4::RAW && !self.is_client() && !self.is_server() {
+                    l4::NA
+                } else {
+                    l4proto
+                }
+            }
+            SockInfo::Server { l4proto, .. } => l4proto,
+            _ => l4::UNKNOWN,
+        }
+    }
+
+    /// The stored layer-4 protocol, whatever the role.
+    pub(crate) fn raw_l4proto(&self) -> u8 {
+        match self.sock {
+            SockInfo::Tuple { l4proto, .. } | SockInfo::Server { l4proto, .. } => l4proto,
+            _ => l4::UNKNOWN,
+        }
+    }
+
+    /// True for a socket this process accepted or listens on.
+    pub fn is_server(&self) -> bool {
+        self.flags & fdflags::ROLE_SERVER != 0
+    }
+
+    /// True for a socket this process connected.
+    pub fn is_client(&self) -> bool {
+        self.flags & fdflags::ROLE_CLIENT != 0
+    }
+}
+
+/// `a.b.c.d` of 4 bytes in network order.
+pub fn ipv4(b: [u8; 4]) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(b))
+}
+
+/// An IPv6 address from 16 bytes.
+pub fn ipv6(b: [u8; 16]) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::from(b))
+}
+
+/// The fds of one process.
+#[derive(Clone, Debug, Default)]
+pub struct FdTable {
+    map: FxHashMap<i64, FdInfo>,
+}
+
+impl FdTable {
+    /// The fd `fd`.
+    #[inline]
+    pub fn get(&self, fd: i64) -> Option<&FdInfo> {
+        self.map.get(&fd)
+    }
+
+    pub(crate) fn get_mut(&mut self, fd: i64) -> Option<&mut FdInfo> {
+        self.map.get_mut(&fd)
+    }
+
+    /// Adds (or replaces) an fd, reusing the storage of the one it replaces.
+    pub(crate) fn insert(&mut self, fd: i64, info: FdInfo) {
+        self.map.insert(fd, info);
+    }
+
+    /// A slot for fd `fd`, reset to defaults, whose buffers keep their capacity.
+    pub(crate) fn slot(&mut self, fd: i64) -> &mut FdInfo {
+        let e = self.map.entry(fd).or_default();
+        e.name.clear();
+        e.name_raw.clear();
+        e.ftype = FdType::Unknown;
+        e.openflags = 0;
+        e.ino = 0;
+        e.dev = 0;
+        e.sock = SockInfo::None;
+        e.flags = 0;
+        e.name_changed = false;
+        e
+    }
+
+    pub(crate) fn remove(&mut self, fd: i64) -> Option<FdInfo> {
+        self.map.remove(&fd)
+    }
+
+    /// Number of open fds.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True if no fd is open.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Every fd, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &FdInfo)> {
+        self.map.iter().map(|(k, v)| (*k, v))
+    }
+}
