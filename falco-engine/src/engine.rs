@@ -22,7 +22,11 @@ use crate::schema::Schema;
 
 /// The version of Falco's rules engine whose language this engine implements
 /// (`FALCO_ENGINE_VERSION` in Falco's `falco_engine_version.h`).
-pub const ENGINE_VERSION: Version = Version { major: 0, minor: 63, patch: 0 };
+pub const ENGINE_VERSION: Version = Version {
+    major: 0,
+    minor: 63,
+    patch: 0,
+};
 
 /// `PPME_ASYNCEVENT_E`: asynchronous plugin events are checked against every rule.
 const ASYNC_EVENT: EventType = EventType(402);
@@ -55,8 +59,17 @@ pub enum NameMatch {
 
 #[derive(Clone, Debug)]
 enum Selection {
-    Name { pattern: String, how: NameMatch, enabled: bool, ruleset: RulesetId },
-    Tags { tags: BTreeSet<String>, enabled: bool, ruleset: RulesetId },
+    Name {
+        pattern: String,
+        how: NameMatch,
+        enabled: bool,
+        ruleset: RulesetId,
+    },
+    Tags {
+        tags: BTreeSet<String>,
+        enabled: bool,
+        ruleset: RulesetId,
+    },
 }
 
 /// Falco's rule engine, for any number of event sources.
@@ -115,7 +128,10 @@ impl Engine {
 
     /// The index of the source named `name`.
     pub fn source_idx(&self, name: &str) -> Option<SourceIdx> {
-        self.sources.iter().position(|(n, _)| n == name).map(|i| SourceIdx(i as u32))
+        self.sources
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| SourceIdx(i as u32))
     }
 
     /// The registered sources and their schemas.
@@ -148,9 +164,14 @@ impl Engine {
     pub fn load_rules(&mut self, content: &str, name: &str) -> LoadResult {
         self.contents.insert(name.to_string(), content.to_string());
         let mut res = LoadResult::new(name);
-        let cfg = ReadConfig { sources: &self.sources, engine_version: ENGINE_VERSION };
+        let cfg = ReadConfig {
+            sources: &self.sources,
+            engine_version: ENGINE_VERSION,
+        };
         if reader::read(&cfg, content, name, &mut self.collector, &mut res) {
-            if let Some(out) = compiler::compile(&self.config, &self.sources, &self.collector, &mut res) {
+            if let Some(out) =
+                compiler::compile(&self.config, &self.sources, &self.collector, &mut res)
+            {
                 if res.successful() {
                     self.compiled = Some(out);
                     // As in Falco, a new load rebuilds the rulesets: earlier selections are gone.
@@ -182,19 +203,37 @@ impl Engine {
     }
 
     /// Enables or disables the rules whose name matches `pattern`, in `ruleset`.
-    pub fn enable_rule(&mut self, pattern: &str, how: NameMatch, enabled: bool, ruleset: RulesetId) {
-        self.selections.push(Selection::Name { pattern: pattern.to_string(), how, enabled, ruleset });
+    pub fn enable_rule(
+        &mut self,
+        pattern: &str,
+        how: NameMatch,
+        enabled: bool,
+        ruleset: RulesetId,
+    ) {
+        self.selections.push(Selection::Name {
+            pattern: pattern.to_string(),
+            how,
+            enabled,
+            ruleset,
+        });
     }
 
     /// Enables or disables the rules having any of `tags`, in `ruleset`.
     pub fn enable_tags(&mut self, tags: &[&str], enabled: bool, ruleset: RulesetId) {
         let tags = tags.iter().map(|t| t.to_string()).collect();
-        self.selections.push(Selection::Tags { tags, enabled, ruleset });
+        self.selections.push(Selection::Tags {
+            tags,
+            enabled,
+            ruleset,
+        });
     }
 
     /// Checks the `required_plugin_versions` of the loaded rules against the plugins
     /// `(name, version)` that are loaded, with Falco's messages.
-    pub fn check_plugin_requirements(&self, plugins: &[(String, String)]) -> Result<(), EngineError> {
+    pub fn check_plugin_requirements(
+        &self,
+        plugins: &[(String, String)],
+    ) -> Result<(), EngineError> {
         for req in &self.collector.required_plugin_versions {
             let mut err = None;
             let mut ok = false;
@@ -204,7 +243,9 @@ impl Engine {
                         continue;
                     }
                     let Some(have) = Version::parse(version) else {
-                        err = Some(format!("Plugin '{name}' has invalid version string '{version}'"));
+                        err = Some(format!(
+                            "Plugin '{name}' has invalid version string '{version}'"
+                        ));
                         break 'alts;
                     };
                     let want = Version::parse(&alt.version).unwrap_or(have);
@@ -221,9 +262,15 @@ impl Engine {
             }
             if !ok {
                 let msg = err.unwrap_or_else(|| {
-                    let list: Vec<String> =
-                        req.alternatives.iter().map(|a| format!("{} (>= {})", a.name, a.version)).collect();
-                    format!("Plugin requirement not satisfied, must load one of: {}", list.join(", "))
+                    let list: Vec<String> = req
+                        .alternatives
+                        .iter()
+                        .map(|a| format!("{} (>= {})", a.name, a.version))
+                        .collect();
+                    format!(
+                        "Plugin requirement not satisfied, must load one of: {}",
+                        list.join(", ")
+                    )
                 });
                 return Err(EngineError::PluginRequirement(msg));
             }
@@ -257,20 +304,26 @@ impl Engine {
             let rules: Vec<RuleEntry> = cs
                 .rules
                 .iter()
-                .map(|(gid, r)| RuleEntry { id: RuleId(*gid as u32), rule: r.clone() })
+                .map(|(gid, r)| RuleEntry {
+                    id: RuleId(*gid as u32),
+                    rule: r.clone(),
+                })
                 .collect();
             let max_ruleset = self
                 .selections
                 .iter()
                 .map(|s| match s {
-                    Selection::Name { ruleset, .. } | Selection::Tags { ruleset, .. } => ruleset.index(),
+                    Selection::Name { ruleset, .. } | Selection::Tags { ruleset, .. } => {
+                        ruleset.index()
+                    }
                 })
                 .max()
                 .unwrap_or(0);
             let mut enabled: Vec<Vec<u32>> = vec![Vec::new(); max_ruleset + 1];
             // Rules below the minimum priority are not part of any ruleset.
-            let eligible: Vec<u32> =
-                (0..rules.len() as u32).filter(|i| rules[*i as usize].rule.priority <= min).collect();
+            let eligible: Vec<u32> = (0..rules.len() as u32)
+                .filter(|i| rules[*i as usize].rule.priority <= min)
+                .collect();
             for &i in &eligible {
                 if rules[i as usize].rule.enabled {
                     enabled[0].push(i);
@@ -278,7 +331,12 @@ impl Engine {
             }
             for sel in &self.selections {
                 let (ruleset, on, hit): (usize, bool, Box<dyn Fn(&RuleEntry) -> bool>) = match sel {
-                    Selection::Name { pattern, how, enabled, ruleset } => {
+                    Selection::Name {
+                        pattern,
+                        how,
+                        enabled,
+                        ruleset,
+                    } => {
                         let pattern = pattern.clone();
                         let how = *how;
                         (
@@ -286,14 +344,24 @@ impl Engine {
                             *enabled,
                             Box::new(move |e: &RuleEntry| match how {
                                 NameMatch::Exact => pattern.is_empty() || e.rule.name == pattern,
-                                NameMatch::Substring => pattern.is_empty() || e.rule.name.contains(&pattern),
+                                NameMatch::Substring => {
+                                    pattern.is_empty() || e.rule.name.contains(&pattern)
+                                }
                                 NameMatch::Wildcard => wildcard_match(&pattern, &e.rule.name),
                             }),
                         )
                     }
-                    Selection::Tags { tags, enabled, ruleset } => {
+                    Selection::Tags {
+                        tags,
+                        enabled,
+                        ruleset,
+                    } => {
                         let tags = tags.clone();
-                        (ruleset.index(), *enabled, Box::new(move |e: &RuleEntry| !e.rule.tags.is_disjoint(&tags)))
+                        (
+                            ruleset.index(),
+                            *enabled,
+                            Box::new(move |e: &RuleEntry| !e.rule.tags.is_disjoint(&tags)),
+                        )
                     }
                 };
                 for &i in &eligible {
@@ -314,12 +382,16 @@ impl Engine {
             let rulesets = enabled
                 .into_iter()
                 .map(|order| {
-                    let mut idx = EvttypeIndex { enabled: order.clone(), ..Default::default() };
+                    let mut idx = EvttypeIndex {
+                        enabled: order.clone(),
+                        ..Default::default()
+                    };
                     match table {
                         Some(t) => {
                             idx.by_type = vec![Vec::new(); t.count() as usize];
                             for &i in &order {
-                                let types = rules[i as usize].rule.evttypes.as_deref().unwrap_or(&[]);
+                                let types =
+                                    rules[i as usize].rule.evttypes.as_deref().unwrap_or(&[]);
                                 for ty in types.iter().chain(std::iter::once(&ASYNC_EVENT)) {
                                     if let Some(b) = idx.by_type.get_mut(ty.index()) {
                                         if !b.contains(&i) {
@@ -343,7 +415,10 @@ impl Engine {
                 rulesets,
             });
         }
-        Rules { sources, names: out.rule_names.clone() }
+        Rules {
+            sources,
+            names: out.rule_names.clone(),
+        }
     }
 
     /// The names of all compiled rules, in load order.
@@ -359,7 +434,8 @@ mod tests {
 
     fn engine() -> Engine {
         let mut s = Schema::new("syscall");
-        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, "")).unwrap();
+        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, ""))
+            .unwrap();
         let mut e = Engine::new();
         e.add_source(s).unwrap();
         e
@@ -369,7 +445,10 @@ mod tests {
     fn duplicate_sources_are_refused() {
         let mut e = engine();
         let err = e.add_source(Schema::new("syscall")).unwrap_err();
-        assert_eq!(err.to_string(), "an event source named 'syscall' is already registered");
+        assert_eq!(
+            err.to_string(),
+            "an event source named 'syscall' is already registered"
+        );
     }
 
     #[test]
@@ -382,9 +461,14 @@ mod tests {
         assert!(res.successful(), "{}", res.summary());
         let p = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];
         assert!(e.check_plugin_requirements(&p("k8saudit", "0.7.1")).is_ok());
-        assert!(e.check_plugin_requirements(&p("k8saudit-eks", "0.5.0")).is_ok());
+        assert!(
+            e.check_plugin_requirements(&p("k8saudit-eks", "0.5.0"))
+                .is_ok()
+        );
         assert_eq!(
-            e.check_plugin_requirements(&p("k8saudit", "0.6.0")).unwrap_err().to_string(),
+            e.check_plugin_requirements(&p("k8saudit", "0.6.0"))
+                .unwrap_err()
+                .to_string(),
             "Plugin 'k8saudit' version '0.6.0' is not compatible with required plugin version '0.7.0'"
         );
         assert_eq!(

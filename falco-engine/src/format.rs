@@ -22,7 +22,12 @@ pub const NOT_AVAILABLE: &str = "<NA>";
 #[derive(Clone, Debug)]
 enum Token {
     Text(String),
-    Value { slot: SlotId, field: Option<(FieldRef, FieldInfo)>, ty: ValType, width: usize },
+    Value {
+        slot: SlotId,
+        field: Option<(FieldRef, FieldInfo)>,
+        ty: ValType,
+        width: usize,
+    },
 }
 
 /// A compiled output format.
@@ -40,7 +45,11 @@ pub struct FormatError(pub String);
 
 impl Formatter {
     /// Compiles `format` against `schema`, interning its fields in `slots`.
-    pub fn new(format: &str, schema: &Schema, slots: &mut SlotTable) -> Result<Formatter, FormatError> {
+    pub fn new(
+        format: &str,
+        schema: &Schema,
+        slots: &mut SlotTable,
+    ) -> Result<Formatter, FormatError> {
         if format.is_empty() {
             return Err(FormatError("empty formatting token".into()));
         }
@@ -59,7 +68,9 @@ impl Formatter {
                 tokens.push(Token::Text(fmt[lit_start..j].to_string()));
             }
             if j == b.len() - 1 {
-                return Err(FormatError("invalid formatting syntax: formatting cannot end with a %".into()));
+                return Err(FormatError(
+                    "invalid formatting syntax: formatting cannot end with a %".into(),
+                ));
             }
             let mut width = 0usize;
             if b[j + 1].is_ascii_digit() {
@@ -76,7 +87,9 @@ impl Formatter {
             let (expr, used) = longest_token(rest, schema)
                 .ok_or_else(|| FormatError(format!("invalid formatting token {rest}")))?;
             let mut compiler = Compiler::new(schema, slots);
-            let (slot, ty) = compiler.value_expr(&expr).map_err(|e| FormatError(e.message))?;
+            let (slot, ty) = compiler
+                .value_expr(&expr)
+                .map_err(|e| FormatError(e.message))?;
             if ty.filter_only {
                 return Err(FormatError(format!(
                     "{} is filter only and cannot be used as a display field",
@@ -85,8 +98,9 @@ impl Formatter {
             }
             let field = match &expr.kind {
                 ExprKind::Field { name, arg } => {
-                    let (fref, info) = crate::filter::compile::resolve_field(schema, name, arg.as_deref())
-                        .map_err(FormatError)?;
+                    let (fref, info) =
+                        crate::filter::compile::resolve_field(schema, name, arg.as_deref())
+                            .map_err(FormatError)?;
                     Some((fref, info.clone()))
                 }
                 _ => None,
@@ -94,7 +108,12 @@ impl Formatter {
             if field.is_some() {
                 fields.push((expr.to_string(), tokens.len()));
             }
-            tokens.push(Token::Value { slot, field, ty, width });
+            tokens.push(Token::Value {
+                slot,
+                field,
+                ty,
+                width,
+            });
             j += 1 + used;
             lit_start = j;
         }
@@ -121,7 +140,12 @@ impl Formatter {
         for t in &self.tokens {
             match t {
                 Token::Text(s) => out.push_str(s),
-                Token::Value { slot, field, ty, width } => {
+                Token::Value {
+                    slot,
+                    field,
+                    ty,
+                    width,
+                } => {
                     let start = out.len();
                     let ok = match field {
                         Some((fref, info)) => x.render_text(evt, fref, info, out),
@@ -158,7 +182,9 @@ impl Formatter {
         out: &mut serde_json::Map<String, Json>,
     ) {
         for (name, idx) in &self.fields {
-            let Token::Value { slot, ty, .. } = &self.tokens[*idx] else { continue };
+            let Token::Value { slot, ty, .. } = &self.tokens[*idx] else {
+                continue;
+            };
             let (a, b) = scratch.slot(slots, *slot, evt, x);
             out.insert(name.clone(), values_json(&scratch.values, a, b, ty));
         }
@@ -178,7 +204,10 @@ fn longest_token(rest: &str, schema: &Schema) -> Option<(Expr, usize)> {
         if let Ok(expr) = p.parse_field_or_transformer() {
             let used = p.pos().idx as usize;
             let mut scratch_slots = SlotTable::default();
-            if Compiler::new(schema, &mut scratch_slots).value_expr(&expr).is_ok() {
+            if Compiler::new(schema, &mut scratch_slots)
+                .value_expr(&expr)
+                .is_ok()
+            {
                 return Some((expr, used));
             }
         }
@@ -211,7 +240,9 @@ fn value_json(v: Value<'_>, class: TypeClass) -> Json {
     match v {
         Value::U64(x) => Json::from(x),
         Value::I64(x) => Json::from(x),
-        Value::Double(x) => serde_json::Number::from_f64(x).map(Json::Number).unwrap_or(Json::Null),
+        Value::Double(x) => serde_json::Number::from_f64(x)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
         Value::Bool(b) => Json::Bool(b),
         Value::Str(s) => {
             let _ = class;
@@ -226,7 +257,11 @@ fn values_json(vals: &Values, a: usize, b: usize, ty: &ValType) -> Json {
         return Json::Null;
     }
     if ty.list || ty.multiplicity == Multiplicity::List {
-        Json::Array((a..b).map(|k| value_json(vals.get(k), ty.ftype.class())).collect())
+        Json::Array(
+            (a..b)
+                .map(|k| value_json(vals.get(k), ty.ftype.class()))
+                .collect(),
+        )
     } else {
         value_json(vals.get(a), ty.ftype.class())
     }
@@ -239,9 +274,14 @@ mod tests {
 
     fn schema() -> Schema {
         let mut s = Schema::new("test");
-        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, "")).unwrap();
-        s.add_field(FieldInfo::new("proc.aname", FieldType::CharBuf, "").with_arg(ArgSpec::OPTIONAL_INDEX)).unwrap();
-        s.add_field(FieldInfo::new("fd.ip", FieldType::IpAddr, "").filter_only()).unwrap();
+        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, ""))
+            .unwrap();
+        s.add_field(
+            FieldInfo::new("proc.aname", FieldType::CharBuf, "").with_arg(ArgSpec::OPTIONAL_INDEX),
+        )
+        .unwrap();
+        s.add_field(FieldInfo::new("fd.ip", FieldType::IpAddr, "").filter_only())
+            .unwrap();
         s
     }
 
@@ -268,16 +308,31 @@ mod tests {
         );
         assert_eq!(tokens("%proc.namex").unwrap(), ["F:proc.name/0", "T:x"]);
         assert_eq!(tokens("%10proc.name").unwrap(), ["F:proc.name/10"]);
-        assert_eq!(tokens("%tolower(proc.name)").unwrap(), ["F:tolower(proc.name)/0"]);
+        assert_eq!(
+            tokens("%tolower(proc.name)").unwrap(),
+            ["F:tolower(proc.name)/0"]
+        );
         assert_eq!(tokens("*a %proc.name").unwrap(), ["T:a ", "F:proc.name/0"]);
     }
 
     #[test]
     fn errors_as_falco_words_them() {
-        assert_eq!(tokens("An open was seen %not_a_real_field").unwrap_err(), "invalid formatting token not_a_real_field");
-        assert_eq!(tokens("x %").unwrap_err(), "invalid formatting syntax: formatting cannot end with a %");
-        assert_eq!(tokens("x %12").unwrap_err(), "invalid formatting syntax: formatting cannot end with a number");
-        assert_eq!(tokens("%fd.ip").unwrap_err(), "fd.ip is filter only and cannot be used as a display field");
+        assert_eq!(
+            tokens("An open was seen %not_a_real_field").unwrap_err(),
+            "invalid formatting token not_a_real_field"
+        );
+        assert_eq!(
+            tokens("x %").unwrap_err(),
+            "invalid formatting syntax: formatting cannot end with a %"
+        );
+        assert_eq!(
+            tokens("x %12").unwrap_err(),
+            "invalid formatting syntax: formatting cannot end with a number"
+        );
+        assert_eq!(
+            tokens("%fd.ip").unwrap_err(),
+            "fd.ip is filter only and cannot be used as a display field"
+        );
         assert_eq!(tokens("").unwrap_err(), "empty formatting token");
     }
 }

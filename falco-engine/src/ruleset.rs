@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::extract::Extractor;
 use crate::event::Event;
+use crate::extract::Extractor;
 use crate::filter::program::{Scratch, SlotTable};
 use crate::ids::{EventType, RuleId, RulesetId, SourceIdx};
 use crate::rules::compiler::{CompiledRule, ExtraFieldFormat};
@@ -104,13 +104,17 @@ impl SourceRules {
 
     /// Number of rules enabled in `ruleset`.
     pub fn enabled_count(&self, ruleset: RulesetId) -> usize {
-        self.rulesets.get(ruleset.index()).map_or(0, |r| r.enabled.len())
+        self.rulesets
+            .get(ruleset.index())
+            .map_or(0, |r| r.enabled.len())
     }
 
     /// The event types with at least one enabled rule in `ruleset` (libsinsp's "interesting"
     /// events).
     pub fn enabled_event_types(&self, ruleset: RulesetId) -> Vec<EventType> {
-        let Some(rs) = self.rulesets.get(ruleset.index()) else { return Vec::new() };
+        let Some(rs) = self.rulesets.get(ruleset.index()) else {
+            return Vec::new();
+        };
         rs.by_type
             .iter()
             .enumerate()
@@ -135,7 +139,9 @@ impl SourceRules {
         matches: &mut Vec<RuleId>,
     ) -> usize {
         matches.clear();
-        let Some(rs) = self.rulesets.get(ruleset.index()) else { return 0 };
+        let Some(rs) = self.rulesets.get(ruleset.index()) else {
+            return 0;
+        };
         let t = evt.event_type().index();
         let candidates: &[u32] = match rs.by_type.get(t) {
             Some(v) => v,
@@ -195,7 +201,10 @@ impl SourceRules {
                 ExtraFieldFormat::Raw(f) => {
                     let mut m = serde_json::Map::new();
                     f.output_fields(&self.slots, scratch, evt, x, &mut m);
-                    out.insert(key.clone(), m.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null));
+                    out.insert(
+                        key.clone(),
+                        m.into_iter().next().map(|(_, v)| v).unwrap_or(Json::Null),
+                    );
                 }
             }
         }

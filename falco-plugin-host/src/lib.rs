@@ -49,6 +49,7 @@ mod owner;
 mod plugin;
 mod raw;
 mod tables;
+pub mod test_support;
 mod version;
 
 pub use error::{Error, ErrorKind};

@@ -45,7 +45,10 @@ pub struct ValType {
 }
 
 fn err<T>(message: impl Into<String>, pos: Pos) -> Result<T, CompileError> {
-    Err(CompileError { message: message.into(), pos })
+    Err(CompileError {
+        message: message.into(),
+        pos,
+    })
 }
 
 /// Resolves `name` (possibly with a dotted argument, `evt.arg.fd`) and an optional bracketed
@@ -71,21 +74,35 @@ pub fn resolve_field<'s>(
     let fa = match arg_text {
         None => {
             if info.arg.required {
-                return Err(format!("filter error: field '{}' requires an argument", info.name));
+                return Err(format!(
+                    "filter error: field '{}' requires an argument",
+                    info.name
+                ));
             }
             FieldArg::None
         }
         Some(a) => {
             if !info.arg.accepts_arg() {
-                return Err(format!("filter error: field '{}' does not accept an argument", info.name));
+                return Err(format!(
+                    "filter error: field '{}' does not accept an argument",
+                    info.name
+                ));
             }
             let numeric = !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit());
             if info.arg.index && numeric {
-                FieldArg::Index(a.parse().map_err(|_| format!("filter error: invalid argument '{a}' for field '{}'", info.name))?)
+                FieldArg::Index(a.parse().map_err(|_| {
+                    format!(
+                        "filter error: invalid argument '{a}' for field '{}'",
+                        info.name
+                    )
+                })?)
             } else if info.arg.key && !a.is_empty() {
                 FieldArg::Key(a.into())
             } else {
-                return Err(format!("filter error: invalid argument '{a}' for field '{}'", info.name));
+                return Err(format!(
+                    "filter error: invalid argument '{a}' for field '{}'",
+                    info.name
+                ));
             }
         }
     };
@@ -123,16 +140,30 @@ pub struct Compiler<'a> {
 impl<'a> Compiler<'a> {
     /// A compiler that interns value slots in `slots`.
     pub fn new(schema: &'a Schema, slots: &'a mut SlotTable) -> Compiler<'a> {
-        Compiler { schema, slots, warnings: Vec::new() }
+        Compiler {
+            schema,
+            slots,
+            warnings: Vec::new(),
+        }
     }
 
     /// Compiles a condition (macros already expanded).
     pub fn compile(&mut self, e: &Expr) -> Result<Program, CompileError> {
         match &e.kind {
-            ExprKind::And(c) => Ok(Program::And(c.iter().map(|x| self.compile(x)).collect::<Result<_, _>>()?)),
-            ExprKind::Or(c) => Ok(Program::Or(c.iter().map(|x| self.compile(x)).collect::<Result<_, _>>()?)),
+            ExprKind::And(c) => Ok(Program::And(
+                c.iter()
+                    .map(|x| self.compile(x))
+                    .collect::<Result<_, _>>()?,
+            )),
+            ExprKind::Or(c) => Ok(Program::Or(
+                c.iter()
+                    .map(|x| self.compile(x))
+                    .collect::<Result<_, _>>()?,
+            )),
             ExprKind::Not(c) => Ok(Program::Not(Box::new(self.compile(c)?))),
-            ExprKind::Identifier(id) => err(format!("filter error: unexpected identifier '{id}'"), e.pos),
+            ExprKind::Identifier(id) => {
+                err(format!("filter error: unexpected identifier '{id}'"), e.pos)
+            }
             ExprKind::Unary { left, op } => {
                 let (lhs, t) = self.value_expr(left)?;
                 check_op(*op, &t, e.pos)?;
@@ -150,26 +181,49 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn binary(&mut self, left: &Expr, op: Op, right: &Expr, pos: Pos) -> Result<Program, CompileError> {
+    fn binary(
+        &mut self,
+        left: &Expr,
+        op: Op,
+        right: &Expr,
+        pos: Pos,
+    ) -> Result<Program, CompileError> {
         let (lhs, t) = self.value_expr(left)?;
         check_op(op, &t, pos)?;
         let rhs = match &right.kind {
-            ExprKind::Field { .. } | ExprKind::Transformer { .. } | ExprKind::TransformerList(_) => {
+            ExprKind::Field { .. }
+            | ExprKind::Transformer { .. }
+            | ExprKind::TransformerList(_) => {
                 if matches!(op.cmp, CmpOp::PMatch | CmpOp::Regex) {
                     return err(
-                        format!("operator '{}' doesn't support right-hand side fields", cmpop_upper(op.cmp)),
+                        format!(
+                            "operator '{}' doesn't support right-hand side fields",
+                            cmpop_upper(op.cmp)
+                        ),
                         pos,
                     );
                 }
                 if t.ftype.class() == TypeClass::Net {
-                    return err("field type 'IPNET' doesn't support right-hand side fields", pos);
+                    return err(
+                        "field type 'IPNET' doesn't support right-hand side fields",
+                        pos,
+                    );
                 }
                 let (rslot, rt) = self.value_expr(right)?;
                 if t.no_rhs {
-                    return err(format!("field '{}' doesn't support right-hand side fields", t.name), pos);
+                    return err(
+                        format!("field '{}' doesn't support right-hand side fields", t.name),
+                        pos,
+                    );
                 }
                 if rt.no_rhs {
-                    return err(format!("field '{}' can't be used as a right-hand side field", rt.name), pos);
+                    return err(
+                        format!(
+                            "field '{}' can't be used as a right-hand side field",
+                            rt.name
+                        ),
+                        pos,
+                    );
                 }
                 if t.ftype != rt.ftype || t.list != rt.list {
                     return err(
@@ -187,7 +241,9 @@ impl<'a> Compiler<'a> {
                 }
                 Rhs::Slot(rslot)
             }
-            ExprKind::Value(v) => self.constants(op, &t, left, std::slice::from_ref(v), right.pos)?,
+            ExprKind::Value(v) => {
+                self.constants(op, &t, left, std::slice::from_ref(v), right.pos)?
+            }
             ExprKind::List(vals) => self.constants(op, &t, left, vals, right.pos)?,
             _ => return err("filter error: unexpected right-hand side", right.pos),
         };
@@ -201,13 +257,23 @@ impl<'a> Compiler<'a> {
         })))
     }
 
-    fn constants(&mut self, op: Op, t: &ValType, left: &Expr, vals: &[String], pos: Pos) -> Result<Rhs, CompileError> {
+    fn constants(
+        &mut self,
+        op: Op,
+        t: &ValType,
+        left: &Expr,
+        vals: &[String],
+        pos: Pos,
+    ) -> Result<Rhs, CompileError> {
         // evt.type values must be event types the source knows.
         let is_evttype = matches!(&left.kind, ExprKind::Field { name, arg: None } if Some(name.as_str()) == self.schema.event_type_field().map(|f| self.schema.field(f).name.as_str()));
         for v in vals {
             self.value_warnings(op.cmp, v, pos);
             if v.as_bytes().contains(&0) {
-                return err("filter error: filter value cannot contain a NUL byte (\\x00)", pos);
+                return err(
+                    "filter error: filter value cannot contain a NUL byte (\\x00)",
+                    pos,
+                );
             }
             if is_evttype {
                 if let Some(table) = self.schema.event_types() {
@@ -218,15 +284,22 @@ impl<'a> Compiler<'a> {
             }
         }
         let class = t.ftype.class();
-        let parse = |v: &str| parse_const(t.ftype, op.cmp, v).map_err(|m| CompileError { message: m, pos });
-        let build_many = |vals: &[String]| -> Result<Vec<Const>, CompileError> { vals.iter().map(|v| parse(v)).collect() };
+        let parse =
+            |v: &str| parse_const(t.ftype, op.cmp, v).map_err(|m| CompileError { message: m, pos });
+        let build_many = |vals: &[String]| -> Result<Vec<Const>, CompileError> {
+            vals.iter().map(|v| parse(v)).collect()
+        };
         if op.modifier.is_some() {
             return Ok(match op.cmp {
-                CmpOp::Glob | CmpOp::IGlob => {
-                    Rhs::Globs(vals.iter().map(|v| Glob::new(v.as_bytes(), op.cmp == CmpOp::IGlob)).collect())
-                }
+                CmpOp::Glob | CmpOp::IGlob => Rhs::Globs(
+                    vals.iter()
+                        .map(|v| Glob::new(v.as_bytes(), op.cmp == CmpOp::IGlob))
+                        .collect(),
+                ),
                 CmpOp::Regex => Rhs::Regexes(
-                    vals.iter().map(|v| compile_regex(v).map_err(|m| CompileError { message: m, pos })).collect::<Result<_, _>>()?,
+                    vals.iter()
+                        .map(|v| compile_regex(v).map_err(|m| CompileError { message: m, pos }))
+                        .collect::<Result<_, _>>()?,
                 ),
                 _ => Rhs::Many(build_many(vals)?),
             });
@@ -265,12 +338,20 @@ impl<'a> Compiler<'a> {
                 let v = vals.first().map(String::as_str).unwrap_or("");
                 match op.cmp {
                     CmpOp::Contains | CmpOp::BContains => match parse(v)? {
-                        Const::Bytes(b) => Rhs::Finder(memchr::memmem::Finder::new(&b[..]).into_owned()),
+                        Const::Bytes(b) => {
+                            Rhs::Finder(memchr::memmem::Finder::new(&b[..]).into_owned())
+                        }
                         c => Rhs::Single(c),
                     },
-                    CmpOp::IContains => Rhs::Lower(v.as_bytes().to_ascii_lowercase().into_boxed_slice()),
-                    CmpOp::Glob | CmpOp::IGlob => Rhs::Glob(Glob::new(v.as_bytes(), op.cmp == CmpOp::IGlob)),
-                    CmpOp::Regex => Rhs::Regex(Box::new(compile_regex(v).map_err(|m| CompileError { message: m, pos })?)),
+                    CmpOp::IContains => {
+                        Rhs::Lower(v.as_bytes().to_ascii_lowercase().into_boxed_slice())
+                    }
+                    CmpOp::Glob | CmpOp::IGlob => {
+                        Rhs::Glob(Glob::new(v.as_bytes(), op.cmp == CmpOp::IGlob))
+                    }
+                    CmpOp::Regex => Rhs::Regex(Box::new(
+                        compile_regex(v).map_err(|m| CompileError { message: m, pos })?,
+                    )),
                     _ => Rhs::Single(parse(v)?),
                 }
             }
@@ -282,7 +363,11 @@ impl<'a> Compiler<'a> {
     pub fn value_expr(&mut self, e: &Expr) -> Result<(SlotId, ValType), CompileError> {
         match &e.kind {
             ExprKind::Field { name, arg } => {
-                let (fref, info) = resolve_field(self.schema, name, arg.as_deref()).map_err(|m| CompileError { message: m, pos: e.pos })?;
+                let (fref, info) =
+                    resolve_field(self.schema, name, arg.as_deref()).map_err(|m| CompileError {
+                        message: m,
+                        pos: e.pos,
+                    })?;
                 let t = ValType {
                     ftype: info.ftype,
                     list: info.multiplicity == Multiplicity::List,
@@ -295,7 +380,10 @@ impl<'a> Compiler<'a> {
                 Ok((self.slots.intern(key, SlotDef::Field(fref)), t))
             }
             ExprKind::Value(v) => Ok((
-                self.slots.intern(format!("\"{v}\""), SlotDef::Const(vec![v.as_bytes().into()])),
+                self.slots.intern(
+                    format!("\"{v}\""),
+                    SlotDef::Const(vec![v.as_bytes().into()]),
+                ),
                 string_type(v, false),
             )),
             ExprKind::TransformerList(items) => {
@@ -303,21 +391,38 @@ impl<'a> Compiler<'a> {
                 for it in items {
                     let (s, t) = self.value_expr(it)?;
                     if t.list {
-                        return err("filter error: transformer list elements must be single values", it.pos);
+                        return err(
+                            "filter error: transformer list elements must be single values",
+                            it.pos,
+                        );
                     }
                     slots.push(s);
                 }
-                Ok((self.slots.intern(e.to_string(), SlotDef::List(slots)), string_type(&e.to_string(), true)))
+                Ok((
+                    self.slots.intern(e.to_string(), SlotDef::List(slots)),
+                    string_type(&e.to_string(), true),
+                ))
             }
-            ExprKind::Transformer { name, args, arg } => self.transformer(e, name, args, arg.as_deref()),
+            ExprKind::Transformer { name, args, arg } => {
+                self.transformer(e, name, args, arg.as_deref())
+            }
             _ => err("filter error: expected a field or a transformer", e.pos),
         }
     }
 
-    fn transformer(&mut self, e: &Expr, name: &str, args: &[Expr], arg: Option<&str>) -> Result<(SlotId, ValType), CompileError> {
+    fn transformer(
+        &mut self,
+        e: &Expr,
+        name: &str,
+        args: &[Expr],
+        arg: Option<&str>,
+    ) -> Result<(SlotId, ValType), CompileError> {
         if name == "val" {
             if arg.is_some() {
-                return err("filter error: transformer 'val' does not support field arguments", e.pos);
+                return err(
+                    "filter error: transformer 'val' does not support field arguments",
+                    e.pos,
+                );
             }
             return self.value_expr(&args[0]);
         }
@@ -337,19 +442,36 @@ impl<'a> Compiler<'a> {
             "getopt" => Transform::Getopt,
             other => return err(format!("transformer '{other}' is not supported"), e.pos),
         };
-        let single = matches!(kind, Transform::ToLower | Transform::ToUpper | Transform::B64 | Transform::Basename | Transform::Len);
+        let single = matches!(
+            kind,
+            Transform::ToLower
+                | Transform::ToUpper
+                | Transform::B64
+                | Transform::Basename
+                | Transform::Len
+        );
         if single {
             if compiled.len() != 1 {
                 return err("unknown multivalue transformer", e.pos);
             }
             if arg.is_some() {
-                return err(format!("filter error: transformer '{name}' does not support field arguments"), e.pos);
+                return err(
+                    format!("filter error: transformer '{name}' does not support field arguments"),
+                    e.pos,
+                );
             }
             let (slot, t) = compiled.pop().expect("one argument");
-            if let ExprKind::Field { name: fname, arg: farg } = &args[0].kind {
+            if let ExprKind::Field {
+                name: fname,
+                arg: farg,
+            } = &args[0].kind
+            {
                 if let Ok((_, info)) = resolve_field(self.schema, fname, farg.as_deref()) {
                     if info.no_transformer {
-                        return err(format!("field '{}' does not support transformers", info.name), e.pos);
+                        return err(
+                            format!("field '{}' does not support transformers", info.name),
+                            e.pos,
+                        );
                     }
                 }
             }
@@ -363,7 +485,8 @@ impl<'a> Compiler<'a> {
                     if t.list {
                         Some((U64, false))
                     } else {
-                        matches!(t.ftype, CharBuf | ByteBuf | FsPath | FsRelPath).then_some((U64, false))
+                        matches!(t.ftype, CharBuf | ByteBuf | FsPath | FsRelPath)
+                            .then_some((U64, false))
                     }
                 }
             };
@@ -378,18 +501,45 @@ impl<'a> Compiler<'a> {
                     e.pos,
                 );
             };
-            let multiplicity = if list { Multiplicity::List } else if t.list { Multiplicity::One } else { t.multiplicity };
-            let def = SlotDef::Transform { kind, args: vec![slot], select: None, input_is_list: t.list };
-            return Ok((self.slots.intern(key.clone(), def), ValType { ftype, list, multiplicity, name: key, no_rhs: false, filter_only: t.filter_only }));
+            let multiplicity = if list {
+                Multiplicity::List
+            } else if t.list {
+                Multiplicity::One
+            } else {
+                t.multiplicity
+            };
+            let def = SlotDef::Transform {
+                kind,
+                args: vec![slot],
+                select: None,
+                input_is_list: t.list,
+            };
+            return Ok((
+                self.slots.intern(key.clone(), def),
+                ValType {
+                    ftype,
+                    list,
+                    multiplicity,
+                    name: key,
+                    no_rhs: false,
+                    filter_only: t.filter_only,
+                },
+            ));
         }
         let types: Vec<&ValType> = compiled.iter().map(|c| &c.1).collect();
         let (list, select) = match kind {
             Transform::Join => {
                 if types.len() != 2 {
-                    return err("join() requires exactly 2 arguments: separator and list", e.pos);
+                    return err(
+                        "join() requires exactly 2 arguments: separator and list",
+                        e.pos,
+                    );
                 }
                 if types[0].list {
-                    return err("join() first argument (separator) must be a single value, not a list", e.pos);
+                    return err(
+                        "join() first argument (separator) must be a single value, not a list",
+                        e.pos,
+                    );
                 }
                 if !types[1].list {
                     return err("join() second argument must be a list", e.pos);
@@ -403,23 +553,35 @@ impl<'a> Compiler<'a> {
                 if types.len() < 2 {
                     return err("concat() requires at least 2 arguments", e.pos);
                 }
-                if types.iter().any(|t| t.ftype != FieldType::CharBuf || t.list) {
+                if types
+                    .iter()
+                    .any(|t| t.ftype != FieldType::CharBuf || t.list)
+                {
                     return err("concat() arguments must be strings", e.pos);
                 }
                 if arg.is_some() {
-                    return err("transformer 'concat' does not support field arguments", e.pos);
+                    return err(
+                        "transformer 'concat' does not support field arguments",
+                        e.pos,
+                    );
                 }
                 (false, None)
             }
             _ => {
                 if types.len() != 2 {
-                    return err("getopt() requires exactly 2 arguments: args list and optstring", e.pos);
+                    return err(
+                        "getopt() requires exactly 2 arguments: args list and optstring",
+                        e.pos,
+                    );
                 }
                 if !types[0].list {
                     return err("getopt() first argument must be a list", e.pos);
                 }
                 if types[1].list {
-                    return err("getopt() second argument (optstring) must be a single value", e.pos);
+                    return err(
+                        "getopt() second argument (optstring) must be a single value",
+                        e.pos,
+                    );
                 }
                 if types[0].ftype != FieldType::CharBuf || types[1].ftype != FieldType::CharBuf {
                     return err("getopt() arguments must be strings", e.pos);
@@ -427,15 +589,29 @@ impl<'a> Compiler<'a> {
                 match arg {
                     None => (true, None),
                     Some(a) if a.len() == 1 => (false, Some(a.as_bytes()[0])),
-                    Some(_) => return err("getopt() field argument must be a single option character", e.pos),
+                    Some(_) => {
+                        return err(
+                            "getopt() field argument must be a single option character",
+                            e.pos,
+                        );
+                    }
                 }
             }
         };
-        let def = SlotDef::Transform { kind, args: compiled.iter().map(|c| c.0).collect(), select, input_is_list: false };
+        let def = SlotDef::Transform {
+            kind,
+            args: compiled.iter().map(|c| c.0).collect(),
+            select,
+            input_is_list: false,
+        };
         let t = ValType {
             ftype: FieldType::CharBuf,
             list,
-            multiplicity: if list { Multiplicity::List } else { Multiplicity::One },
+            multiplicity: if list {
+                Multiplicity::List
+            } else {
+                Multiplicity::One
+            },
             name: key.clone(),
             no_rhs: false,
             filter_only: false,
@@ -451,12 +627,17 @@ impl<'a> Compiler<'a> {
                 self.warnings.push((msg, pos));
             }
         }
-        if !nospaces.is_empty() && self.schema.resolve_prefix(&nospaces).is_some_and(|(_, n)| {
-            let rest = &nospaces[n..];
-            rest.is_empty() || rest.starts_with('[') || rest.starts_with('.')
-        }) && nospaces.contains('.')
+        if !nospaces.is_empty()
+            && self.schema.resolve_prefix(&nospaces).is_some_and(|(_, n)| {
+                let rest = &nospaces[n..];
+                rest.is_empty() || rest.starts_with('[') || rest.starts_with('.')
+            })
+            && nospaces.contains('.')
         {
-            self.warnings.push((format!("'{v}' may be a valid field misused as a const string value"), pos));
+            self.warnings.push((
+                format!("'{v}' may be a valid field misused as a const string value"),
+                pos,
+            ));
         }
         for t in supported_transformers(true) {
             if nospaces.len() >= t.len() + 2
@@ -464,7 +645,12 @@ impl<'a> Compiler<'a> {
                 && nospaces.as_bytes()[t.len()] == b'('
                 && nospaces.ends_with(')')
             {
-                self.warnings.push((format!("'{v}' may be a valid field transformer misused as a const string value"), pos));
+                self.warnings.push((
+                    format!(
+                        "'{v}' may be a valid field transformer misused as a const string value"
+                    ),
+                    pos,
+                ));
             }
         }
     }
@@ -474,7 +660,11 @@ fn string_type(name: &str, list: bool) -> ValType {
     ValType {
         ftype: FieldType::CharBuf,
         list,
-        multiplicity: if list { Multiplicity::List } else { Multiplicity::One },
+        multiplicity: if list {
+            Multiplicity::List
+        } else {
+            Multiplicity::One
+        },
         name: name.to_string(),
         no_rhs: false,
         filter_only: false,
@@ -503,25 +693,47 @@ fn check_op(op: Op, t: &ValType, pos: Pos) -> Result<(), CompileError> {
     let name = c.as_str();
     if t.list {
         use FieldType::*;
-        if !matches!(t.ftype, CharBuf | U64 | RelTime | AbsTime | Bool | IpAddr | IpNet) {
-            return err(format!("filter error: list filters are not supported for type '{}'", t.ftype.name()), pos);
+        if !matches!(
+            t.ftype,
+            CharBuf | U64 | RelTime | AbsTime | Bool | IpAddr | IpNet
+        ) {
+            return err(
+                format!(
+                    "filter error: list filters are not supported for type '{}'",
+                    t.ftype.name()
+                ),
+                pos,
+            );
         }
         if !matches!(c, In | Intersects) {
-            return err(format!("filter error: '{name}' operator not supported list filters"), pos);
+            return err(
+                format!("filter error: '{name}' operator not supported list filters"),
+                pos,
+            );
         }
         return Ok(());
     }
     let ok = match t.ftype.class() {
-        TypeClass::Unsigned | TypeClass::Signed | TypeClass::Double => matches!(c, Eq | Ne | Lt | Le | Gt | Ge | In | Intersects),
+        TypeClass::Unsigned | TypeClass::Signed | TypeClass::Double => {
+            matches!(c, Eq | Ne | Lt | Le | Gt | Ge | In | Intersects)
+        }
         TypeClass::Bool => matches!(c, Eq | Ne | In | Intersects),
         TypeClass::Ip | TypeClass::Net => {
             if op.modifier.is_some() && !matches!(c, Eq | Ne | In | Intersects) {
-                return err(format!("filter error: '{name}' with modifier not supported for ip address and network filters"), pos);
+                return err(
+                    format!(
+                        "filter error: '{name}' with modifier not supported for ip address and network filters"
+                    ),
+                    pos,
+                );
             }
             matches!(c, Eq | Ne | In | Intersects)
         }
         TypeClass::String => !matches!(c, BContains | BStartsWith),
-        TypeClass::Bytes => matches!(c, Eq | Ne | Contains | In | StartsWith | EndsWith | Intersects | BContains | BStartsWith),
+        TypeClass::Bytes => matches!(
+            c,
+            Eq | Ne | Contains | In | StartsWith | EndsWith | Intersects | BContains | BStartsWith
+        ),
     };
     if ok {
         return Ok(());
@@ -532,7 +744,10 @@ fn check_op(op: Op, t: &ValType, pos: Pos) -> Result<(), CompileError> {
         TypeClass::String => "string",
         TypeClass::Bytes => "buffer",
     };
-    err(format!("filter error: '{name}' operator not supported for {kind} filters"), pos)
+    err(
+        format!("filter error: '{name}' operator not supported for {kind} filters"),
+        pos,
+    )
 }
 
 /// Parses a constant into the left-hand type, as libsinsp's `string_to_rawval` does.
@@ -564,7 +779,10 @@ fn parse_const(t: FieldType, cmp: CmpOp, v: &str) -> Result<Const, String> {
         },
         ByteBuf if matches!(cmp, CmpOp::BContains | CmpOp::BStartsWith) => Const::Bytes(
             ops::unhex(v)
-                .ok_or_else(|| "filter error: bcontains and bstartswith operator support hex strings only".to_string())?
+                .ok_or_else(|| {
+                    "filter error: bcontains and bstartswith operator support hex strings only"
+                        .to_string()
+                })?
                 .into(),
         ),
         CharBuf | FsPath | FsRelPath | Dynamic | ByteBuf => Const::Bytes(v.as_bytes().into()),
@@ -575,9 +793,13 @@ fn parse_const(t: FieldType, cmp: CmpOp, v: &str) -> Result<Const, String> {
 
 fn parse_ip(v: &str) -> Result<IpAddr, String> {
     if v.contains('.') {
-        std::net::Ipv4Addr::from_str(v).map(IpAddr::V4).map_err(|_| format!("unrecognized IPv4 address {v}"))
+        std::net::Ipv4Addr::from_str(v)
+            .map(IpAddr::V4)
+            .map_err(|_| format!("unrecognized IPv4 address {v}"))
     } else {
-        std::net::Ipv6Addr::from_str(v).map(IpAddr::V6).map_err(|_| format!("unrecognized IPv6 address {v}"))
+        std::net::Ipv6Addr::from_str(v)
+            .map(IpAddr::V6)
+            .map_err(|_| format!("unrecognized IPv6 address {v}"))
     }
 }
 
@@ -586,21 +808,28 @@ fn parse_net(v: &str) -> Result<IpNet, String> {
         return Err(format!("unrecognized IP network {v}"));
     };
     if v.contains('.') {
-        let addr = std::net::Ipv4Addr::from_str(ip).map_err(|_| format!("unrecognized IP address {v}"))?;
+        let addr =
+            std::net::Ipv4Addr::from_str(ip).map_err(|_| format!("unrecognized IP address {v}"))?;
         let bits = ops::parse_unsigned(mask, 8)? as u8;
         if bits > 32 {
             return Err(format!("invalid netmask {mask}"));
         }
-        Ok(IpNet::V4(ipnet::Ipv4Net::new(addr, bits).map_err(|_| format!("invalid netmask {mask}"))?))
+        Ok(IpNet::V4(
+            ipnet::Ipv4Net::new(addr, bits).map_err(|_| format!("invalid netmask {mask}"))?,
+        ))
     } else {
-        let addr = std::net::Ipv6Addr::from_str(ip).map_err(|_| format!("unrecognized IPv6 network {v}"))?;
+        let addr = std::net::Ipv6Addr::from_str(ip)
+            .map_err(|_| format!("unrecognized IPv6 network {v}"))?;
         let bits = ops::parse_unsigned(mask, 8)? as u8;
-        Ok(IpNet::V6(ipnet::Ipv6Net::new(addr, bits).map_err(|_| format!("invalid netmask {mask}"))?))
+        Ok(IpNet::V6(
+            ipnet::Ipv6Net::new(addr, bits).map_err(|_| format!("invalid netmask {mask}"))?,
+        ))
     }
 }
 
 fn compile_regex(v: &str) -> Result<regex::bytes::Regex, String> {
-    regex::bytes::Regex::new(&format!("^(?:{v})$")).map_err(|e| format!("invalid regex pattern: {e}"))
+    regex::bytes::Regex::new(&format!("^(?:{v})$"))
+        .map_err(|e| format!("invalid regex pattern: {e}"))
 }
 
 /// libsinsp's hint that a regex could be a simpler operator.
@@ -614,7 +843,11 @@ fn regex_hint(v: &str) -> Option<String> {
             i += 1;
             continue;
         }
-        if ((i == 0 && len > 1) || (len >= 2 && i == len - 2)) && b[i] == b'.' && i + 1 < len && b"+*?".contains(&b[i + 1]) {
+        if ((i == 0 && len > 1) || (len >= 2 && i == len - 2))
+            && b[i] == b'.'
+            && i + 1 < len
+            && b"+*?".contains(&b[i + 1])
+        {
             i += 2;
             continue;
         }
@@ -623,5 +856,7 @@ fn regex_hint(v: &str) -> Option<String> {
         }
         i += 1;
     }
-    Some(format!("regex check with '{v}' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'"))
+    Some(format!(
+        "regex check with '{v}' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'"
+    ))
 }

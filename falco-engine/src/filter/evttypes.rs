@@ -20,7 +20,10 @@ pub struct CodeSet {
 impl CodeSet {
     /// The empty set over codes `0..universe`.
     pub fn empty(universe: usize) -> CodeSet {
-        CodeSet { bits: vec![0; universe.div_ceil(64)], universe }
+        CodeSet {
+            bits: vec![0; universe.div_ceil(64)],
+            universe,
+        }
     }
 
     /// Every code in `0..universe`.
@@ -133,7 +136,9 @@ enum Invariant {
 
 /// `evt.num` starts at 1: some comparisons on it are decidable.
 fn evt_num_invariant(left: &Expr, op: CmpOp, right: &Expr) -> Invariant {
-    let ExprKind::Field { name, arg: None } = &left.kind else { return Invariant::Unknown };
+    let ExprKind::Field { name, arg: None } = &left.kind else {
+        return Invariant::Unknown;
+    };
     if name != "evt.num" {
         return Invariant::Unknown;
     }
@@ -151,14 +156,20 @@ fn evt_num_invariant(left: &Expr, op: CmpOp, right: &Expr) -> Invariant {
         Some(if neg { v.wrapping_neg() } else { v })
     };
     if op == CmpOp::In {
-        let ExprKind::List(vals) = &right.kind else { return Invariant::Unknown };
+        let ExprKind::List(vals) = &right.kind else {
+            return Invariant::Unknown;
+        };
         if vals.is_empty() || vals.iter().all(|v| parse(v) == Some(0)) {
             return Invariant::Empty;
         }
         return Invariant::Unknown;
     }
-    let ExprKind::Value(v) = &right.kind else { return Invariant::Unknown };
-    let Some(n) = parse(v) else { return Invariant::Unknown };
+    let ExprKind::Value(v) = &right.kind else {
+        return Invariant::Unknown;
+    };
+    let Some(n) = parse(v) else {
+        return Invariant::Unknown;
+    };
     match op {
         CmpOp::Eq if n == 0 => Invariant::Empty,
         CmpOp::Ne if n == 0 => Invariant::All,
@@ -246,8 +257,11 @@ impl Visitor<'_> {
                     Invariant::Empty | Invariant::All => {
                         let empty =
                             matches!(evt_num_invariant(left, op.cmp, right), Invariant::Empty);
-                        self.last =
-                            if empty { CodeSet::empty(self.universe) } else { self.all() };
+                        self.last = if empty {
+                            CodeSet::empty(self.universe)
+                        } else {
+                            self.all()
+                        };
                         self.has_codes = true;
                         self.is_evttype_field = false;
                         let mut l = std::mem::replace(&mut self.last, CodeSet::empty(0));
@@ -339,7 +353,11 @@ mod tests {
     fn codes(s: &str) -> Vec<usize> {
         let e = Parser::new(s).parse().unwrap();
         let c = event_codes(&e, &table());
-        if c.len() > 100 { vec![999] } else { c.iter().collect() }
+        if c.len() > 100 {
+            vec![999]
+        } else {
+            c.iter().collect()
+        }
     }
 
     #[test]

@@ -38,7 +38,11 @@ pub struct Resolved {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn expand(expr: &mut Expr, macros: &HashMap<String, Expr>) -> Resolved {
-    let mut st = State { macros, path: Vec::new(), out: Resolved::default() };
+    let mut st = State {
+        macros,
+        path: Vec::new(),
+        out: Resolved::default(),
+    };
     st.visit(expr, 1);
     st.out
 }
@@ -52,9 +56,10 @@ struct State<'a> {
 impl State<'_> {
     #[cold]
     fn too_deep(&mut self, pos: super::ast::Pos) {
-        self.out
-            .errors
-            .push((format!("exceeded max depth limit of {MAX_DEPTH} after expanding macros"), pos));
+        self.out.errors.push((
+            format!("exceeded max depth limit of {MAX_DEPTH} after expanding macros"),
+            pos,
+        ));
     }
 
     /// Visits `e` found at `depth` in the output tree.
@@ -80,7 +85,9 @@ impl State<'_> {
                     return;
                 };
                 if self.path.contains(&name) {
-                    self.out.errors.push((format!("reference loop in macro '{name}'"), e.pos));
+                    self.out
+                        .errors
+                        .push((format!("reference loop in macro '{name}'"), e.pos));
                     self.out.unknown.push((name, e.pos));
                     return;
                 }
@@ -118,7 +125,10 @@ mod tests {
         let mut e = parse("b and not c");
         let r = expand(&mut e, &m);
         assert_eq!(e.to_string(), "((x.y = 1 or x.z = 2) and not c)");
-        assert_eq!(r.unknown.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(), ["c"]);
+        assert_eq!(
+            r.unknown.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
         let used: Vec<_> = r.used.iter().map(|u| u.0.as_str()).collect();
         assert_eq!(used, ["a", "b"]);
     }
@@ -142,7 +152,11 @@ mod tests {
         }
         let mut e = parse("m9999");
         let r = expand(&mut e, &m);
-        assert!(r.errors[0].0.contains("exceeded max depth limit"), "{:?}", r.errors);
+        assert!(
+            r.errors[0].0.contains("exceeded max depth limit"),
+            "{:?}",
+            r.errors
+        );
         // A chain of bare references does not deepen the tree but is bounded too.
         let mut m = HashMap::new();
         m.insert("m0".to_string(), parse("x.y = 1"));
@@ -151,6 +165,10 @@ mod tests {
         }
         let mut e = parse("m9999");
         let r = expand(&mut e, &m);
-        assert!(r.errors[0].0.contains("exceeded max depth limit"), "{:?}", r.errors);
+        assert!(
+            r.errors[0].0.contains("exceeded max depth limit"),
+            "{:?}",
+            r.errors
+        );
     }
 }

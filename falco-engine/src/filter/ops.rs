@@ -17,7 +17,10 @@ enum GlobTok {
     Lit(u8),
     Any,
     Star,
-    Class { negated: bool, items: Vec<ClassItem> },
+    Class {
+        negated: bool,
+        items: Vec<ClassItem>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,11 +161,18 @@ impl Glob {
                     return None;
                 }
             }
-            let (lo, used) = if c == b'\\' { (*p.get(i + 1)?, 2) } else { (c, 1) };
+            let (lo, used) = if c == b'\\' {
+                (*p.get(i + 1)?, 2)
+            } else {
+                (c, 1)
+            };
             i += used;
             if p.get(i) == Some(&b'-') && p.get(i + 1).is_some_and(|b| *b != b']') {
-                let (hi, used) =
-                    if p[i + 1] == b'\\' { (*p.get(i + 2)?, 3) } else { (p[i + 1], 2) };
+                let (hi, used) = if p[i + 1] == b'\\' {
+                    (*p.get(i + 2)?, 3)
+                } else {
+                    (p[i + 1], 2)
+                };
                 items.push(ClassItem::Range(lo, hi));
                 i += used;
             } else {
@@ -172,7 +182,11 @@ impl Glob {
     }
 
     fn fold(&self, c: u8) -> u8 {
-        if self.casefold { c.to_ascii_lowercase() } else { c }
+        if self.casefold {
+            c.to_ascii_lowercase()
+        } else {
+            c
+        }
     }
 
     fn tok_matches(&self, t: &GlobTok, c: u8) -> bool {
@@ -249,7 +263,10 @@ impl PrefixNode {
         let (head, rest) = comps.split_first().expect("components start with the root");
         let is_glob = head.iter().any(|b| matches!(b, b'?' | b'*' | b'['));
         let existing = if is_glob {
-            self.globs.iter_mut().find(|(_, k, _)| k.as_slice() == *head).map(|e| &mut e.2)
+            self.globs
+                .iter_mut()
+                .find(|(_, k, _)| k.as_slice() == *head)
+                .map(|e| &mut e.2)
         } else {
             self.dirs.get_mut(*head)
         };
@@ -270,7 +287,8 @@ impl PrefixNode {
                     n
                 });
                 if is_glob {
-                    self.globs.push((Glob::new(head, false), head.to_vec(), sub));
+                    self.globs
+                        .push((Glob::new(head, false), head.to_vec(), sub));
                 } else {
                     self.dirs.insert(head.to_vec(), sub);
                 }
@@ -279,7 +297,9 @@ impl PrefixNode {
     }
 
     fn matches(&self, comps: &[&[u8]]) -> bool {
-        let Some((head, rest)) = comps.split_first() else { return false };
+        let Some((head, rest)) = comps.split_first() else {
+            return false;
+        };
         let check = |sub: &Option<PrefixNode>| match sub {
             None => true,
             Some(n) => !rest.is_empty() && n.matches(rest),
@@ -289,7 +309,9 @@ impl PrefixNode {
                 return true;
             }
         }
-        self.globs.iter().any(|(g, _, sub)| g.matches(head) && check(sub))
+        self.globs
+            .iter()
+            .any(|(g, _, sub)| g.matches(head) && check(sub))
     }
 }
 
@@ -325,7 +347,9 @@ pub fn icontains(hay: &[u8], needle_lower: &[u8]) -> bool {
         return false;
     }
     hay.windows(needle_lower.len()).any(|w| {
-        w.iter().zip(needle_lower).all(|(a, b)| a.to_ascii_lowercase() == *b)
+        w.iter()
+            .zip(needle_lower)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
     })
 }
 
@@ -347,7 +371,11 @@ fn scan_integer(s: &str, signed: bool) -> Option<u64> {
     });
     if signed {
         let v: i64 = if neg {
-            if mag > (i64::MAX as u128) + 1 { i64::MIN } else { (mag as i128).wrapping_neg() as i64 }
+            if mag > (i64::MAX as u128) + 1 {
+                i64::MIN
+            } else {
+                (mag as i128).wrapping_neg() as i64
+            }
         } else if mag > i64::MAX as u128 {
             i64::MAX
         } else {
@@ -355,7 +383,11 @@ fn scan_integer(s: &str, signed: bool) -> Option<u64> {
         };
         Some(v as u64)
     } else {
-        let v: u64 = if mag > u64::MAX as u128 { u64::MAX } else { mag as u64 };
+        let v: u64 = if mag > u64::MAX as u128 {
+            u64::MAX
+        } else {
+            mag as u64
+        };
         Some(if neg { v.wrapping_neg() } else { v })
     }
 }
@@ -370,7 +402,11 @@ fn scan_integer(s: &str, signed: bool) -> Option<u64> {
 /// ```
 pub fn parse_unsigned(s: &str, bits: u32) -> Result<u64, String> {
     let v = scan_integer(s, false).ok_or_else(|| format!("{s} is not a valid number"))?;
-    Ok(if bits >= 64 { v } else { v & ((1u64 << bits) - 1) })
+    Ok(if bits >= 64 {
+        v
+    } else {
+        v & ((1u64 << bits) - 1)
+    })
 }
 
 /// Parses a signed constant of `bits` width as libsinsp does (`parsed8` ... `parsed64`).

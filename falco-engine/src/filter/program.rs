@@ -277,7 +277,12 @@ impl Scratch {
                 self.tmp_spans = spans;
                 (start, self.values.len())
             }
-            SlotDef::Transform { kind, args, select, input_is_list } => {
+            SlotDef::Transform {
+                kind,
+                args,
+                select,
+                input_is_list,
+            } => {
                 let mut spans = [(0usize, 0usize); 8];
                 let n = args.len().min(8);
                 for (k, s) in args.iter().take(n).enumerate() {
@@ -293,13 +298,21 @@ impl Scratch {
         range
     }
 
-    fn transform(&mut self, kind: Transform, args: &[(usize, usize)], select: Option<u8>, list: bool) {
+    fn transform(
+        &mut self,
+        kind: Transform,
+        args: &[(usize, usize)],
+        select: Option<u8>,
+        list: bool,
+    ) {
         let (a, b) = args[0];
         match kind {
             Transform::ToLower | Transform::ToUpper | Transform::Basename | Transform::B64 => {
                 for k in a..b {
                     self.tmp.clear();
-                    let Value::Str(s) = self.values.get(k) else { continue };
+                    let Value::Str(s) = self.values.get(k) else {
+                        continue;
+                    };
                     let s = strip_nuls(s);
                     match kind {
                         Transform::ToLower => self.tmp.extend(s.iter().map(u8::to_ascii_lowercase)),
@@ -310,7 +323,9 @@ impl Scratch {
                         }
                         _ => {
                             use base64::Engine;
-                            use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+                            use base64::engine::{
+                                DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig,
+                            };
                             let cfg = GeneralPurposeConfig::new()
                                 .with_decode_padding_mode(DecodePaddingMode::Indifferent);
                             match GeneralPurpose::new(&base64::alphabet::STANDARD, cfg).decode(s) {
@@ -560,9 +575,8 @@ fn cmp_const(cmp: CmpOp, v: Value<'_>, c: &Const) -> bool {
         Const::I(k) => as_i64(v).is_some_and(|x| ord_holds(cmp, x.cmp(k))),
         Const::F(k) => match v {
             Value::Double(x) => x.partial_cmp(k).is_some_and(|o| ord_holds(cmp, o)),
-            other => as_i64(other).is_some_and(|x| {
-                (x as f64).partial_cmp(k).is_some_and(|o| ord_holds(cmp, o))
-            }),
+            other => as_i64(other)
+                .is_some_and(|x| (x as f64).partial_cmp(k).is_some_and(|o| ord_holds(cmp, o))),
         },
         Const::B(k) => match v {
             Value::Bool(x) => ord_holds(cmp, x.cmp(k)),
@@ -629,19 +643,23 @@ impl Check {
             Rhs::NumSet(set) => num_key(v).is_some_and(|k| set.contains(&k)),
             Rhs::Prefixes(p) => matches!(v, Value::Str(s) if p.matches(s)),
             Rhs::Many(cs) => self.many(cs.len(), |i, op| cmp_const(op, v, &cs[i])),
-            Rhs::Globs(gs) => self.many(gs.len(), |i, _| matches!(v, Value::Str(s) if gs[i].matches(s))),
-            Rhs::Regexes(rs) => {
-                self.many(rs.len(), |i, _| matches!(v, Value::Str(s) if rs[i].is_match(s)))
-            }
+            Rhs::Globs(gs) => self.many(
+                gs.len(),
+                |i, _| matches!(v, Value::Str(s) if gs[i].matches(s)),
+            ),
+            Rhs::Regexes(rs) => self.many(
+                rs.len(),
+                |i, _| matches!(v, Value::Str(s) if rs[i].is_match(s)),
+            ),
             Rhs::Slot(_) => {
-                let Some((vals, a, b)) = rhs_vals else { return false };
+                let Some((vals, a, b)) = rhs_vals else {
+                    return false;
+                };
                 if b == a {
                     return false;
                 }
                 match self.cmp {
-                    CmpOp::In | CmpOp::Intersects => {
-                        (a..b).any(|k| values_equal(v, vals.get(k)))
-                    }
+                    CmpOp::In | CmpOp::Intersects => (a..b).any(|k| values_equal(v, vals.get(k))),
                     cmp => cmp_values(cmp, v, vals.get(a)),
                 }
             }
@@ -710,7 +728,9 @@ fn cmp_values(cmp: CmpOp, a: Value<'_>, b: Value<'_>) -> bool {
             let eq = x == y;
             if cmp == CmpOp::Ne { !eq } else { eq }
         }
-        (Value::Double(x), Value::Double(y)) => x.partial_cmp(&y).is_some_and(|o| ord_holds(cmp, o)),
+        (Value::Double(x), Value::Double(y)) => {
+            x.partial_cmp(&y).is_some_and(|o| ord_holds(cmp, o))
+        }
         (Value::Bool(x), Value::Bool(y)) => ord_holds(cmp, x.cmp(&y)),
         (Value::I64(x), y) => as_i64(y).is_some_and(|y| ord_holds(cmp, x.cmp(&y))),
         (x, Value::I64(y)) => as_i64(x).is_some_and(|x| ord_holds(cmp, x.cmp(&y))),

@@ -144,15 +144,24 @@ fn quote_item(e: &str) -> String {
 }
 
 fn paren_item(e: &str) -> String {
-    if e.starts_with('(') { e.to_string() } else { format!("({e})") }
+    if e.starts_with('(') {
+        e.to_string()
+    } else {
+        format!("({e})")
+    }
 }
 
 fn is_operator_for_list(op: &str) -> bool {
-    matches!(op, "in" | "intersects" | "pmatch") || matches!(Op::parse(op), Some(o) if o.modifier.is_some())
+    matches!(op, "in" | "intersects" | "pmatch")
+        || matches!(Op::parse(op), Some(o) if o.modifier.is_some())
 }
 
 /// Appends `and not (...)` for each exception to `condition`, exactly as Falco writes it.
-fn build_exceptions(exceptions: &[ExceptionInfo], fields: &mut BTreeSet<String>, condition: &mut String) -> Result<(), Fail> {
+fn build_exceptions(
+    exceptions: &[ExceptionInfo],
+    fields: &mut BTreeSet<String>,
+    condition: &mut String,
+) -> Result<(), Fail> {
     *condition = format!("({condition})");
     for ex in exceptions {
         let mut icond = String::new();
@@ -196,7 +205,11 @@ fn build_exceptions(exceptions: &[ExceptionInfo], fields: &mut BTreeSet<String>,
                     }
                     let comp = &ex.comps.items[k].item;
                     let istr = if values.items[k].is_list {
-                        let parts: Vec<String> = values.items[k].items.iter().map(|v| quote_item(&v.item)).collect();
+                        let parts: Vec<String> = values.items[k]
+                            .items
+                            .iter()
+                            .map(|v| quote_item(&v.item))
+                            .collect();
                         format!("({})", parts.join(", "))
                     } else if is_operator_for_list(comp) {
                         paren_item(&values.items[k].item)
@@ -268,7 +281,9 @@ fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
             s += sub.len() + 1;
             used = true;
         }
-        start = finder.find(&cnd.as_bytes()[(s + 1).min(cnd.len())..]).map(|p| p + s + 1);
+        start = finder
+            .find(&cnd.as_bytes()[(s + 1).min(cnd.len())..])
+            .map(|p| p + s + 1);
     }
     used
 }
@@ -337,7 +352,11 @@ fn compile_inner(
                 _ => items.push(it.clone()),
             }
         }
-        lists.push(ListOut { name: l.name.clone(), items, used: false });
+        lists.push(ListOut {
+            name: l.name.clone(),
+            items,
+            used: false,
+        });
     }
     for n in used_lists {
         if let Some(l) = lists.iter_mut().find(|l| l.name == n) {
@@ -392,7 +411,15 @@ fn compile_inner(
                 ctx: r.ctx.clone(),
             });
         };
-        if let Some(rule) = compile_rule(cfg, r, &mut lists, &all_macros, &mut macro_used, &mut out.sources[si], res)? {
+        if let Some(rule) = compile_rule(
+            cfg,
+            r,
+            &mut lists,
+            &all_macros,
+            &mut macro_used,
+            &mut out.sources[si],
+            res,
+        )? {
             let idx = out.rule_names.len();
             out.rule_names.push(rule.name.clone());
             out.sources[si].rules.push((idx, rule));
@@ -401,12 +428,20 @@ fn compile_inner(
 
     for m in col.macros.iter() {
         if !macro_used.get(&m.name).copied().unwrap_or(false) {
-            res.add_warning(WarningCode::UnusedMacro, "Macro not referred to by any other rule/macro", m.ctx.clone());
+            res.add_warning(
+                WarningCode::UnusedMacro,
+                "Macro not referred to by any other rule/macro",
+                m.ctx.clone(),
+            );
         }
     }
     for (l, info) in lists.iter().zip(col.lists.iter()) {
         if !l.used {
-            res.add_warning(WarningCode::UnusedList, "List not referred to by any other rule/macro", info.ctx.clone());
+            res.add_warning(
+                WarningCode::UnusedList,
+                "List not referred to by any other rule/macro",
+                info.ctx.clone(),
+            );
         }
     }
     Ok(out)
@@ -414,7 +449,11 @@ fn compile_inner(
 
 fn check_resolved(r: &macros::Resolved, condition: &str, ctx: &Context) -> Result<(), Fail> {
     if let Some((msg, pos)) = r.errors.first() {
-        return Err(Fail { code: ErrorCode::Validate, message: msg.clone(), ctx: ctx.in_condition(*pos, condition) });
+        return Err(Fail {
+            code: ErrorCode::Validate,
+            message: msg.clone(),
+            ctx: ctx.in_condition(*pos, condition),
+        });
     }
     if let Some((name, pos)) = r.unknown.first() {
         return Err(Fail {
@@ -427,7 +466,9 @@ fn check_resolved(r: &macros::Resolved, condition: &str, ctx: &Context) -> Resul
 }
 
 fn matches_selector(source: &str, tags: &BTreeSet<String>, rule: &str, r: &RuleInfo) -> bool {
-    (source.is_empty() || source == r.source) && tags.is_subset(&r.tags) && (rule.is_empty() || rule == r.name)
+    (source.is_empty() || source == r.source)
+        && tags.is_subset(&r.tags)
+        && (rule.is_empty() || rule == r.name)
 }
 
 fn compile_rule(
@@ -468,7 +509,11 @@ fn compile_rule(
                 res.add_warning(WarningCode::UnknownFilter, e.0, r.output_ctx.clone());
                 return Ok(None);
             }
-            return Err(Fail { code: ErrorCode::CompileOutput, message: e.0, ctx: r.output_ctx.clone() });
+            return Err(Fail {
+                code: ErrorCode::CompileOutput,
+                message: e.0,
+                ctx: r.output_ctx.clone(),
+            });
         }
     };
     let mut extra_fields = Vec::new();
@@ -476,9 +521,16 @@ fn compile_rule(
         if !matches_selector(&ef.source, &ef.tags, &ef.rule, r) {
             continue;
         }
-        let f = Formatter::new(&ef.format, &schema, &mut src.slots)
-            .map_err(|e| Fail { code: ErrorCode::CompileOutput, message: e.0, ctx: r.output_ctx.clone() })?;
-        let fmt = if ef.raw { ExtraFieldFormat::Raw(f) } else { ExtraFieldFormat::Text(f) };
+        let f = Formatter::new(&ef.format, &schema, &mut src.slots).map_err(|e| Fail {
+            code: ErrorCode::CompileOutput,
+            message: e.0,
+            ctx: r.output_ctx.clone(),
+        })?;
+        let fmt = if ef.raw {
+            ExtraFieldFormat::Raw(f)
+        } else {
+            ExtraFieldFormat::Text(f)
+        };
         extra_fields.retain(|(k, _): &(String, ExtraFieldFormat)| k != &ef.key);
         extra_fields.push((ef.key.clone(), fmt));
     }
@@ -503,11 +555,19 @@ fn compile_rule(
                 res.add_warning(WarningCode::UnknownFilter, e.message, ctx);
                 return Ok(None);
             }
-            return Err(Fail { code: ErrorCode::CompileCondition, message: e.message, ctx });
+            return Err(Fail {
+                code: ErrorCode::CompileCondition,
+                message: e.message,
+                ctx,
+            });
         }
     };
     for (msg, pos) in std::mem::take(&mut compiler.warnings) {
-        res.add_warning(WarningCode::CompileCondition, msg, r.cond_ctx.in_condition(pos, &condition));
+        res.add_warning(
+            WarningCode::CompileCondition,
+            msg,
+            r.cond_ctx.in_condition(pos, &condition),
+        );
     }
 
     let evttypes = schema.event_types().map(|table| {
@@ -562,7 +622,11 @@ mod tests {
     fn exceptions_are_written_like_falco() {
         use crate::rules::items::Entry;
         let ctx = Context::new("f");
-        let list = |v: &[&str]| Entry { is_list: true, items: v.iter().map(|s| Entry::string(s)).collect(), ..Entry::default() };
+        let list = |v: &[&str]| Entry {
+            is_list: true,
+            items: v.iter().map(|s| Entry::string(s)).collect(),
+            ..Entry::default()
+        };
         let ex = ExceptionInfo {
             ctx: ctx.clone(),
             name: "e".into(),
@@ -572,7 +636,9 @@ mod tests {
         };
         let mut cond = "evt.type=open".to_string();
         let mut fields = BTreeSet::new();
-        build_exceptions(&[ex], &mut fields, &mut cond).ok().unwrap();
+        build_exceptions(&[ex], &mut fields, &mut cond)
+            .ok()
+            .unwrap();
         assert_eq!(
             cond,
             "(evt.type=open) and not (( proc.name = cat and  fd.name in (/tmp/a b)) or ( proc.name = \"my cmd\" and  fd.name in (a, b)))"
@@ -585,7 +651,9 @@ mod tests {
             values: vec![Entry::string("cat"), Entry::string("x y")],
         };
         let mut cond = "a".to_string();
-        build_exceptions(&[single], &mut fields, &mut cond).ok().unwrap();
+        build_exceptions(&[single], &mut fields, &mut cond)
+            .ok()
+            .unwrap();
         assert_eq!(cond, "(a) and not (proc.name in (cat, \"x y\"))");
     }
 }

@@ -28,11 +28,19 @@ pub struct ReadConfig<'a> {
 }
 
 fn fail(message: impl Into<String>, ctx: &Context) -> Fail {
-    Fail { code: ErrorCode::YamlValidate, message: message.into(), ctx: ctx.clone() }
+    Fail {
+        code: ErrorCode::YamlValidate,
+        message: message.into(),
+        ctx: ctx.clone(),
+    }
 }
 
 fn ensure(cond: bool, message: impl FnOnce() -> String, ctx: &Context) -> Step {
-    if cond { Ok(()) } else { Err(fail(message(), ctx)) }
+    if cond {
+        Ok(())
+    } else {
+        Err(fail(message(), ctx))
+    }
 }
 
 /// How a value may be absent or empty.
@@ -48,7 +56,12 @@ enum Need {
 
 /// Decodes `item[key]` as a scalar, with Falco's checks and messages. `Ok(None)` when absent
 /// (or empty) and allowed to be.
-fn scalar<'n>(item: &'n Node, key: &str, ctx: &Context, need: Need) -> Result<Option<&'n Node>, Fail> {
+fn scalar<'n>(
+    item: &'n Node,
+    key: &str,
+    ctx: &Context,
+    need: Need,
+) -> Result<Option<&'n Node>, Fail> {
     let optional = !matches!(need, Need::Required);
     let can_be_empty = matches!(need, Need::OptionalEmpty);
     let Some(val) = item.get(key) else {
@@ -77,7 +90,9 @@ fn scalar<'n>(item: &'n Node, key: &str, ctx: &Context, need: Need) -> Result<Op
 }
 
 fn decode_str(item: &Node, key: &str, ctx: &Context, need: Need) -> Result<Option<String>, Fail> {
-    Ok(scalar(item, key, ctx, need)?.and_then(|n| n.scalar()).map(str::to_string))
+    Ok(scalar(item, key, ctx, need)?
+        .and_then(|n| n.scalar())
+        .map(str::to_string))
 }
 
 fn required_str(item: &Node, key: &str, ctx: &Context) -> Result<String, Fail> {
@@ -88,7 +103,10 @@ fn decode_bool(item: &Node, key: &str, ctx: &Context, need: Need) -> Result<Opti
     match scalar(item, key, ctx, need)? {
         None => Ok(None),
         Some(n) => n.as_bool().map(Some).ok_or_else(|| {
-            fail("Can't decode YAML scalar value", &ctx.child(n.mark, ItemType::ValueFor, key))
+            fail(
+                "Can't decode YAML scalar value",
+                &ctx.child(n.mark, ItemType::ValueFor, key),
+            )
         }),
     }
 }
@@ -97,13 +115,21 @@ fn decode_u32(item: &Node, key: &str, ctx: &Context, need: Need) -> Result<Optio
     match scalar(item, key, ctx, need)? {
         None => Ok(None),
         Some(n) => n.as_u32().map(Some).ok_or_else(|| {
-            fail("Can't decode YAML scalar value", &ctx.child(n.mark, ItemType::ValueFor, key))
+            fail(
+                "Can't decode YAML scalar value",
+                &ctx.child(n.mark, ItemType::ValueFor, key),
+            )
         }),
     }
 }
 
 /// Decodes a sequence of scalars (`items`, `tags`).
-fn decode_seq(item: &Node, key: &str, ctx: &Context, optional: bool) -> Result<Option<Vec<String>>, Fail> {
+fn decode_seq(
+    item: &Node,
+    key: &str,
+    ctx: &Context,
+    optional: bool,
+) -> Result<Option<Vec<String>>, Fail> {
     let Some(val) = item.get(key) else {
         if optional {
             return Ok(None);
@@ -137,7 +163,9 @@ fn decode_overrides(
 ) -> Result<(BTreeSet<String>, BTreeSet<String>), Fail> {
     let mut append = BTreeSet::new();
     let mut replace = BTreeSet::new();
-    let Some(val) = item.get("override") else { return Ok((append, replace)) };
+    let Some(val) = item.get("override") else {
+        return Ok((append, replace));
+    };
     let octx = ctx.child(item.mark, ItemType::Override, "");
     for (k, v) in val.entries() {
         let key = k.scalar().unwrap_or_default().to_string();
@@ -155,7 +183,11 @@ fn decode_overrides(
                 append.insert(key);
             }
             "replace" => {
-                ensure(can_replace, || format!("Key '{key}' cannot be replaced"), &kctx)?;
+                ensure(
+                    can_replace,
+                    || format!("Key '{key}' cannot be replaced"),
+                    &kctx,
+                )?;
                 replace.insert(key);
             }
             _ => {
@@ -184,7 +216,10 @@ fn decode_exception_entry(val: &Node, key: &str, ctx: &Context) -> Result<Entry,
             Ok(Entry::string(text))
         }
         yaml::NodeKind::Seq(items) => {
-            let mut out = Entry { is_list: true, ..Entry::default() };
+            let mut out = Entry {
+                is_list: true,
+                ..Entry::default()
+            };
             for v in items {
                 let lctx = vctx.child(v.mark, ItemType::Exception, "");
                 out.items.push(decode_exception_entry(v, "", &lctx)?);
@@ -202,16 +237,26 @@ fn read_exceptions(
     append: bool,
     res: &mut LoadResult,
 ) -> Result<Option<Vec<ExceptionInfo>>, Fail> {
-    let Some(exs) = item.get("exceptions") else { return Ok(None) };
+    let Some(exs) = item.get("exceptions") else {
+        return Ok(None);
+    };
     if exs.is_null() {
         return Ok(Some(Vec::new()));
     }
     let exes_ctx = parent.child(exs.mark, ItemType::Exceptions, "");
-    ensure(exs.is_seq(), || "Rule exceptions must be a sequence".into(), &exes_ctx)?;
+    ensure(
+        exs.is_seq(),
+        || "Rule exceptions must be a sequence".into(),
+        &exes_ctx,
+    )?;
     let mut out: Vec<ExceptionInfo> = Vec::new();
     for ex in exs.items() {
         let tmp = exes_ctx.child(ex.mark, ItemType::Exception, "");
-        ensure(ex.is_map(), || "Rule exception must be a mapping".into(), &tmp)?;
+        ensure(
+            ex.is_map(),
+            || "Rule exception must be a mapping".into(),
+            &tmp,
+        )?;
         let name = required_str(ex, "name", &tmp)?;
         let ex_ctx = parent.child(ex.mark, ItemType::Exception, &name);
         if out.iter().any(|e| e.name == name) {
@@ -251,7 +296,13 @@ fn read_exceptions(
             ),
             None => {}
         }
-        out.push(ExceptionInfo { ctx: ex_ctx, name, fields, comps, values });
+        out.push(ExceptionInfo {
+            ctx: ex_ctx,
+            name,
+            fields,
+            comps,
+            values,
+        });
     }
     Ok(Some(out))
 }
@@ -279,7 +330,9 @@ fn is_identifier(s: &str) -> bool {
 fn is_bare_str(s: &str) -> bool {
     !s.is_empty()
         && !s.bytes().any(|c| {
-            matches!(c, b'(' | b')' | b'"' | b'\'' | b'=' | b',') || c.is_ascii_whitespace() || c == 0x0b
+            matches!(c, b'(' | b')' | b'"' | b'\'' | b'=' | b',')
+                || c.is_ascii_whitespace()
+                || c == 0x0b
         })
 }
 
@@ -306,8 +359,16 @@ pub fn read(
             continue;
         }
         let step = (|| -> Step {
-            ensure(doc.is_map() || doc.is_seq(), || "Rules content is not yaml".into(), &ctx)?;
-            ensure(doc.is_seq(), || "Rules content is not yaml array of objects".into(), &ctx)?;
+            ensure(
+                doc.is_map() || doc.is_seq(),
+                || "Rules content is not yaml".into(),
+                &ctx,
+            )?;
+            ensure(
+                doc.is_seq(),
+                || "Rules content is not yaml array of objects".into(),
+                &ctx,
+            )?;
             for item in doc.items() {
                 if !item.is_null() {
                     read_item(cfg, collector, item, &ctx, res)?;
@@ -345,7 +406,11 @@ fn read_item(
             .expect("required values are present");
         let written = node.scalar().unwrap_or_default();
         let required = match node.as_u32() {
-            Some(n) => Some(Version { major: cfg.engine_version.major, minor: n, patch: cfg.engine_version.patch }),
+            Some(n) => Some(Version {
+                major: cfg.engine_version.major,
+                minor: n,
+                patch: cfg.engine_version.patch,
+            }),
             None => Version::parse(written),
         };
         let Some(required) = required else {
@@ -360,14 +425,25 @@ fn read_item(
         warn_unknown_keys(item, &["required_engine_version"], res, &ctx);
     } else if let Some(reqs) = item.get("required_plugin_versions") {
         let ctx = parent.child(reqs.mark, ItemType::RequiredPluginVersions, "");
-        ensure(reqs.is_seq(), || "Value of required_plugin_versions must be a sequence".into(), &ctx)?;
+        ensure(
+            reqs.is_seq(),
+            || "Value of required_plugin_versions must be a sequence".into(),
+            &ctx,
+        )?;
         for plugin in reqs.items() {
             let tmp = ctx.child(plugin.mark, ItemType::RequiredPluginVersionsEntry, "");
-            ensure(plugin.is_map(), || "Plugin version must be a mapping".into(), &tmp)?;
+            ensure(
+                plugin.is_map(),
+                || "Plugin version must be a mapping".into(),
+                &tmp,
+            )?;
             let pname = required_str(plugin, "name", &tmp)?;
             let pctx = ctx.child(plugin.mark, ItemType::RequiredPluginVersionsEntry, &pname);
             let version = required_str(plugin, "version", &pctx)?;
-            let mut alternatives = vec![PluginRequirement { name: pname, version }];
+            let mut alternatives = vec![PluginRequirement {
+                name: pname,
+                version,
+            }];
             if let Some(alts) = plugin.get("alternatives") {
                 ensure(
                     alts.is_seq(),
@@ -376,14 +452,28 @@ fn read_item(
                 )?;
                 for alt in alts.items() {
                     let tmp = pctx.child(alt.mark, ItemType::RequiredPluginVersionsAlternative, "");
-                    ensure(alt.is_map(), || "Plugin version alternative must be a mapping".into(), &tmp)?;
+                    ensure(
+                        alt.is_map(),
+                        || "Plugin version alternative must be a mapping".into(),
+                        &tmp,
+                    )?;
                     let aname = required_str(alt, "name", &tmp)?;
-                    let actx = pctx.child(alt.mark, ItemType::RequiredPluginVersionsAlternative, &aname);
+                    let actx = pctx.child(
+                        alt.mark,
+                        ItemType::RequiredPluginVersionsAlternative,
+                        &aname,
+                    );
                     let version = required_str(alt, "version", &actx)?;
-                    alternatives.push(PluginRequirement { name: aname, version });
+                    alternatives.push(PluginRequirement {
+                        name: aname,
+                        version,
+                    });
                 }
             }
-            collector.require_plugin_versions(PluginRequirementAlternatives { ctx: pctx, alternatives })?;
+            collector.require_plugin_versions(PluginRequirementAlternatives {
+                ctx: pctx,
+                alternatives,
+            })?;
         }
         let rctx = parent.child(item.mark, ItemType::RequiredPluginVersions, "");
         warn_unknown_keys(item, &["required_plugin_versions"], res, &rctx);
@@ -404,8 +494,18 @@ fn read_item(
             res.add_warning(WarningCode::DeprecatedItem, WARNING_APPEND, ctx.clone());
         }
         let (oa, or) = decode_overrides(item, &["items"], &["items"], &ctx)?;
-        ensure(!(legacy_append && !(oa.is_empty() && or.is_empty())), || ERROR_OVERRIDE_APPEND.into(), &ctx)?;
-        let info = ListInfo { ctx: ctx.clone(), index: 0, visibility: 0, name, items };
+        ensure(
+            !(legacy_append && !(oa.is_empty() && or.is_empty())),
+            || ERROR_OVERRIDE_APPEND.into(),
+            &ctx,
+        )?;
+        let info = ListInfo {
+            ctx: ctx.clone(),
+            index: 0,
+            visibility: 0,
+            name,
+            items,
+        };
         if legacy_append || oa.contains("items") {
             collector.append_list(info, legacy_append)?;
         } else {
@@ -431,14 +531,30 @@ fn read_item(
             res.add_warning(WarningCode::DeprecatedItem, WARNING_APPEND, ctx.clone());
         }
         let (oa, or) = decode_overrides(item, &["condition"], &["condition"], &ctx)?;
-        ensure(!(legacy_append && !(oa.is_empty() && or.is_empty())), || ERROR_OVERRIDE_APPEND.into(), &ctx)?;
-        let info = MacroInfo { ctx: ctx.clone(), cond_ctx, index: 0, visibility: 0, name, cond };
+        ensure(
+            !(legacy_append && !(oa.is_empty() && or.is_empty())),
+            || ERROR_OVERRIDE_APPEND.into(),
+            &ctx,
+        )?;
+        let info = MacroInfo {
+            ctx: ctx.clone(),
+            cond_ctx,
+            index: 0,
+            visibility: 0,
+            name,
+            cond,
+        };
         if legacy_append || oa.contains("condition") {
             collector.append_macro(info, legacy_append)?;
         } else {
             collector.define_macro(info);
         }
-        warn_unknown_keys(item, &["macro", "condition", "append", "override"], res, &ctx);
+        warn_unknown_keys(
+            item,
+            &["macro", "condition", "append", "override"],
+            res,
+            &ctx,
+        );
     } else if item.get("rule").is_some() {
         read_rule(cfg, collector, item, parent, res)?;
     } else {
@@ -483,8 +599,12 @@ const RULE_KEYS: [&str; 15] = [
 fn parse_priority(item: &Node, ctx: &Context) -> Result<Priority, Fail> {
     let p = required_str(item, "priority", ctx)?;
     let node = item.get("priority").expect("decoded above");
-    Priority::parse(&p)
-        .ok_or_else(|| fail("Invalid priority", &ctx.child(node.mark, ItemType::RulePriority, "")))
+    Priority::parse(&p).ok_or_else(|| {
+        fail(
+            "Invalid priority",
+            &ctx.child(node.mark, ItemType::RulePriority, ""),
+        )
+    })
 }
 
 fn read_rule(
@@ -504,7 +624,11 @@ fn read_rule(
     }
     let (oa, or) = decode_overrides(item, &RULE_APPENDABLE, &RULE_REPLACEABLE, &ctx)?;
     let has_overrides = !oa.is_empty() || !or.is_empty();
-    ensure(!(has_append && has_overrides), || ERROR_OVERRIDE_APPEND.into(), &ctx)?;
+    ensure(
+        !(has_append && has_overrides),
+        || ERROR_OVERRIDE_APPEND.into(),
+        &ctx,
+    )?;
 
     if has_overrides {
         // The keys present that an override may name; each must be named by one.
@@ -514,13 +638,20 @@ fn read_rule(
             .copied()
             .filter(|k| item.get(k).is_some())
             .collect();
-        let mut take = |set: &BTreeSet<String>, kind: &str, key: &'static str| -> Result<bool, Fail> {
+        let mut take = |set: &BTreeSet<String>,
+                        kind: &str,
+                        key: &'static str|
+         -> Result<bool, Fail> {
             if !set.contains(key) {
                 return Ok(false);
             }
             ensure(
                 expected.contains(key),
-                || format!("An {kind} override for '{key}' was specified but '{key}' is not defined"),
+                || {
+                    format!(
+                        "An {kind} override for '{key}' was specified but '{key}' is not defined"
+                    )
+                },
                 &ctx,
             )?;
             expected.remove(key);
@@ -557,7 +688,8 @@ fn read_rule(
                     v.capture = decode_bool(item, "capture", &ctx, Need::Required)?;
                 }
                 if take(set, kind, "capture_duration")? {
-                    v.capture_duration = decode_u32(item, "capture_duration", &ctx, Need::Required)?;
+                    v.capture_duration =
+                        decode_u32(item, "capture_duration", &ctx, Need::Required)?;
                 }
                 if take(set, kind, "enabled")? {
                     v.enabled = decode_bool(item, "enabled", &ctx, Need::Required)?;
@@ -577,7 +709,9 @@ fn read_rule(
         if let Some(key) = expected.iter().next() {
             let node = item.get(key).expect("expected keys are present");
             return Err(fail(
-                format!("Unexpected key '{key}': no corresponding entry under 'override' is defined."),
+                format!(
+                    "Unexpected key '{key}': no corresponding entry under 'override' is defined."
+                ),
                 &ctx.child(node.mark, ItemType::Override, key),
             ));
         }
@@ -602,12 +736,21 @@ fn read_rule(
         collector.enable_rule(&name, enabled, &ctx)?;
     } else {
         let cond = required_str(item, "condition", &ctx)?;
-        let cond_ctx = ctx.child(item.get("condition").expect("decoded").mark, ItemType::RuleCondition, "");
+        let cond_ctx = ctx.child(
+            item.get("condition").expect("decoded").mark,
+            ItemType::RuleCondition,
+            "",
+        );
         let output = required_str(item, "output", &ctx)?;
-        let output_ctx = ctx.child(item.get("output").expect("decoded").mark, ItemType::RuleOutput, "");
+        let output_ctx = ctx.child(
+            item.get("output").expect("decoded").mark,
+            ItemType::RuleOutput,
+            "",
+        );
         let desc = required_str(item, "desc", &ctx)?;
         let priority = parse_priority(item, &ctx)?;
-        let source = decode_str(item, "source", &ctx, Need::Optional)?.unwrap_or_else(|| "syscall".into());
+        let source =
+            decode_str(item, "source", &ctx, Need::Optional)?.unwrap_or_else(|| "syscall".into());
         let info = RuleInfo {
             ctx: ctx.clone(),
             cond_ctx,
@@ -624,15 +767,26 @@ fn read_rule(
             priority,
             enabled: decode_bool(item, "enabled", &ctx, Need::Optional)?.unwrap_or(true),
             capture: decode_bool(item, "capture", &ctx, Need::Optional)?.unwrap_or(false),
-            capture_duration: decode_u32(item, "capture_duration", &ctx, Need::Optional)?.unwrap_or(0),
-            warn_evttypes: decode_bool(item, "warn_evttypes", &ctx, Need::Optional)?.unwrap_or(true),
-            skip_if_unknown_filter: decode_bool(item, "skip-if-unknown-filter", &ctx, Need::Optional)?
-                .unwrap_or(false),
+            capture_duration: decode_u32(item, "capture_duration", &ctx, Need::Optional)?
+                .unwrap_or(0),
+            warn_evttypes: decode_bool(item, "warn_evttypes", &ctx, Need::Optional)?
+                .unwrap_or(true),
+            skip_if_unknown_filter: decode_bool(
+                item,
+                "skip-if-unknown-filter",
+                &ctx,
+                Need::Optional,
+            )?
+            .unwrap_or(false),
             exceptions: read_exceptions(item, &ctx, false, res)?.unwrap_or_default(),
         };
         let unknown = collector.define_rule(cfg.sources, info)?;
         if unknown {
-            res.add_warning(WarningCode::UnknownSource, format!("Unknown source {source}, skipping"), ctx.clone());
+            res.add_warning(
+                WarningCode::UnknownSource,
+                format!("Unknown source {source}, skipping"),
+                ctx.clone(),
+            );
         }
     }
     warn_unknown_keys(item, &RULE_KEYS, res, &ctx);

@@ -167,9 +167,13 @@ impl WarningCode {
             WarningCode::UnknownItem => {
                 "An unknown top-level object is in the rules content. It will be ignored."
             }
-            WarningCode::DeprecatedItem => "A deprecated item is employed by lists, macros, or rules.",
+            WarningCode::DeprecatedItem => {
+                "A deprecated item is employed by lists, macros, or rules."
+            }
             WarningCode::WarningExtension => "An extension item has a warning",
-            WarningCode::AppendNoValues => "A rule exception is overriding/appending with no values",
+            WarningCode::AppendNoValues => {
+                "A rule exception is overriding/appending with no values"
+            }
             WarningCode::ExceptionNameNotUnique => {
                 "A rule is defining multiple exceptions with the same name"
             }
@@ -259,7 +263,11 @@ pub struct Position {
 
 impl From<Mark> for Position {
     fn from(m: Mark) -> Self {
-        Position { offset: m.offset, line: m.line, column: m.column }
+        Position {
+            offset: m.offset,
+            line: m.line,
+            column: m.column,
+        }
     }
 }
 
@@ -309,7 +317,10 @@ impl Context {
             item_type,
             item_name: item_name.to_string(),
         });
-        Context { locs, alt_content: self.alt_content.clone() }
+        Context {
+            locs,
+            alt_content: self.alt_content.clone(),
+        }
     }
 
     /// A location inside a condition: `pos` is the condition parser's position and is added to
@@ -333,7 +344,10 @@ impl Context {
             item_type: ItemType::ConditionExpression,
             item_name: String::new(),
         });
-        Context { locs, alt_content: Some((condition.to_string(), pos.idx as usize)) }
+        Context {
+            locs,
+            alt_content: Some((condition.to_string(), pos.idx as usize)),
+        }
     }
 
     /// The content name of the first location (the file).
@@ -490,7 +504,11 @@ pub struct LoadResult {
 impl LoadResult {
     /// An empty result for the content named `name`.
     pub fn new(name: &str) -> LoadResult {
-        LoadResult { name: name.to_string(), errors: Vec::new(), warnings: Vec::new() }
+        LoadResult {
+            name: name.to_string(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
     /// True when there is no error.
@@ -505,7 +523,11 @@ impl LoadResult {
 
     /// Records an error.
     pub fn add_error(&mut self, code: ErrorCode, message: impl Into<String>, context: Context) {
-        self.errors.push(LoadError { code, message: message.into(), context });
+        self.errors.push(LoadError {
+            code,
+            message: message.into(),
+            context,
+        });
     }
 
     /// Records a warning.
@@ -552,7 +574,12 @@ impl LoadResult {
                 .iter()
                 .map(|w| format!("{} ({})", w.code.as_str(), w.summary()))
                 .collect();
-            let _ = write!(s, "\n {} warnings: [{}]", self.warnings.len(), items.join(" "));
+            let _ = write!(
+                s,
+                "\n {} warnings: [{}]",
+                self.warnings.len(),
+                items.join(" ")
+            );
         }
         s
     }
@@ -644,13 +671,20 @@ mod tests {
     use super::*;
 
     fn mark(offset: usize, line: usize, column: usize) -> Mark {
-        Mark { offset, line, column }
+        Mark {
+            offset,
+            line,
+            column,
+        }
     }
 
     #[test]
     fn context_text_and_json() {
         let ctx = Context::new("rules.yaml").child(mark(2, 0, 2), ItemType::Rule, "r1");
-        assert_eq!(ctx.as_text(), "In rules content: (rules.yaml:0:0)\n    rule 'r1': (rules.yaml:0:2)\n");
+        assert_eq!(
+            ctx.as_text(),
+            "In rules content: (rules.yaml:0:0)\n    rule 'r1': (rules.yaml:0:2)\n"
+        );
         let j = ctx.as_json();
         assert_eq!(j["locations"][1]["item_type"], "rule");
         assert_eq!(j["locations"][1]["position"]["column"], 2);
@@ -662,10 +696,23 @@ mod tests {
         let mut contents = HashMap::new();
         contents.insert("f.yaml".to_string(), text.to_string());
         let ctx = Context::new("f.yaml").child(mark(13, 1, 2), ItemType::Rule, "r1");
-        assert_eq!(ctx.snippet(&contents, SNIPPET_WIDTH), "  condition: evt.type=open foo\n  ^\n");
-        let cond = ctx.in_condition(Pos { idx: 14, line: 1, col: 15 }, "evt.type=open foo");
+        assert_eq!(
+            ctx.snippet(&contents, SNIPPET_WIDTH),
+            "  condition: evt.type=open foo\n  ^\n"
+        );
+        let cond = ctx.in_condition(
+            Pos {
+                idx: 14,
+                line: 1,
+                col: 15,
+            },
+            "evt.type=open foo",
+        );
         assert_eq!(cond.locations()[2].name, "\"evt.type=open foo\"");
-        assert_eq!(cond.snippet(&contents, SNIPPET_WIDTH), "evt.type=open foo\n              ^\n");
+        assert_eq!(
+            cond.snippet(&contents, SNIPPET_WIDTH),
+            "evt.type=open foo\n              ^\n"
+        );
         let long = ctx.in_condition(Pos::default(), "a.b = 1 and c.d = 2 and e.f = 3");
         assert_eq!(long.locations()[2].name, "\"a.b = 1 and c.d =...\"");
     }
@@ -674,14 +721,31 @@ mod tests {
     fn summary_and_json_shapes() {
         let mut r = LoadResult::new("f.yaml");
         assert_eq!(r.summary(), "f.yaml: Ok");
-        r.add_warning(WarningCode::UnusedMacro, "Macro not referred to by any other rule/macro", Context::new("f.yaml"));
-        assert_eq!(r.summary(), "f.yaml: Ok, with warnings\n 1 warnings: [LOAD_UNUSED_MACRO (Unused macro)]");
+        r.add_warning(
+            WarningCode::UnusedMacro,
+            "Macro not referred to by any other rule/macro",
+            Context::new("f.yaml"),
+        );
+        assert_eq!(
+            r.summary(),
+            "f.yaml: Ok, with warnings\n 1 warnings: [LOAD_UNUSED_MACRO (Unused macro)]"
+        );
         r.add_error(ErrorCode::YamlParse, "bad", Context::new("f.yaml"));
-        assert!(r.summary().starts_with("f.yaml: Invalid\n 1 errors: [LOAD_ERR_YAML_PARSE (YAML parse error)]"));
+        assert!(
+            r.summary().starts_with(
+                "f.yaml: Invalid\n 1 errors: [LOAD_ERR_YAML_PARSE (YAML parse error)]"
+            )
+        );
         let j = r.as_json(&HashMap::new());
         assert_eq!(j["successful"], false);
         assert_eq!(j["errors"][0]["code"], "LOAD_ERR_YAML_PARSE");
-        assert_eq!(j["warnings"][0]["codedesc"], WarningCode::UnusedMacro.long_description());
-        assert_eq!(j["errors"][0]["context"]["snippet"], "<No context for file + f.yaml>\n");
+        assert_eq!(
+            j["warnings"][0]["codedesc"],
+            WarningCode::UnusedMacro.long_description()
+        );
+        assert_eq!(
+            j["errors"][0]["context"]["snippet"],
+            "<No context for file + f.yaml>\n"
+        );
     }
 }

@@ -185,10 +185,22 @@ impl<'a> Positions<'a> {
     /// saphyr lines are 1-based, columns 0-based, in characters.
     fn mark(&self, line: usize, col: usize) -> Mark {
         let line0 = line.saturating_sub(1);
-        let start = self.line_starts.get(line0).copied().unwrap_or(self.text.len());
+        let start = self
+            .line_starts
+            .get(line0)
+            .copied()
+            .unwrap_or(self.text.len());
         let rest = &self.text[start..];
-        let byte_col = rest.char_indices().nth(col).map(|(i, _)| i).unwrap_or(rest.len());
-        Mark { offset: start + byte_col, line: line0, column: col }
+        let byte_col = rest
+            .char_indices()
+            .nth(col)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        Mark {
+            offset: start + byte_col,
+            line: line0,
+            column: col,
+        }
     }
 }
 
@@ -198,11 +210,20 @@ fn yaml_cpp_message(info: &str) -> Cow<'_, str> {
         ("mapping values are not allowed", "illegal map value"),
         ("expected ',' or ']'", "end of sequence flow not found"),
         ("expected ',' or '}'", "end of map flow not found"),
-        ("did not find expected '-' indicator", "end of sequence not found"),
+        (
+            "did not find expected '-' indicator",
+            "end of sequence not found",
+        ),
         ("did not find expected key", "end of map not found"),
         ("while scanning a quoted scalar", "end of string not found"),
-        ("tabs disallowed", "illegal tab when looking for indentation"),
-        ("found undefined anchor", "the referenced anchor is not defined"),
+        (
+            "tabs disallowed",
+            "illegal tab when looking for indentation",
+        ),
+        (
+            "found undefined anchor",
+            "the referenced anchor is not defined",
+        ),
         ("unknown anchor", "the referenced anchor is not defined"),
     ];
     for (pat, msg) in table {
@@ -260,7 +281,10 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
             }
             Event::DocumentEnd => {
                 if in_doc {
-                    docs.push(doc_root.take().unwrap_or(Node { kind: NodeKind::Null, mark }));
+                    docs.push(doc_root.take().unwrap_or(Node {
+                        kind: NodeKind::Null,
+                        mark,
+                    }));
                 }
                 in_doc = false;
                 continue;
@@ -275,7 +299,10 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
             }
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(items, m, anchor)) => {
-                    let n = Node { kind: NodeKind::Seq(items), mark: m };
+                    let n = Node {
+                        kind: NodeKind::Seq(items),
+                        mark: m,
+                    };
                     if anchor != 0 {
                         anchors.insert(anchor, n.clone());
                     }
@@ -289,9 +316,18 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
                     if let Some(k) = pending {
                         // A key without a value: yaml-cpp gives it a null value.
                         let km = k.mark;
-                        entries.push((k, Node { kind: NodeKind::Null, mark: km }));
+                        entries.push((
+                            k,
+                            Node {
+                                kind: NodeKind::Null,
+                                mark: km,
+                            },
+                        ));
                     }
-                    let n = Node { kind: NodeKind::Map(entries), mark: m };
+                    let n = Node {
+                        kind: NodeKind::Map(entries),
+                        mark: m,
+                    };
                     if anchor != 0 {
                         anchors.insert(anchor, n.clone());
                     }
@@ -304,7 +340,10 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
                 let kind = if plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
                     NodeKind::Null
                 } else {
-                    NodeKind::Scalar { text: text.into_owned(), plain }
+                    NodeKind::Scalar {
+                        text: text.into_owned(),
+                        plain,
+                    }
                 };
                 let n = Node { kind, mark };
                 if anchor != 0 {
@@ -386,7 +425,14 @@ mod tests {
         assert_eq!(docs.len(), 1);
         let items = docs[0].items();
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0].mark, Mark { offset: 2, line: 0, column: 2 });
+        assert_eq!(
+            items[0].mark,
+            Mark {
+                offset: 2,
+                line: 0,
+                column: 2
+            }
+        );
         let list = &items[1];
         assert_eq!(list.get("list").unwrap().scalar(), Some("l"));
         let vals = list.get("items").unwrap().items();
@@ -409,7 +455,10 @@ mod tests {
     #[test]
     fn yaml_cpp_error_wording() {
         let e = load_all("this : is : not : yaml").unwrap_err();
-        assert_eq!(e.message, "yaml-cpp: error at line 1, column 11: illegal map value");
+        assert_eq!(
+            e.message,
+            "yaml-cpp: error at line 1, column 11: illegal map value"
+        );
     }
 
     #[test]
@@ -434,6 +483,13 @@ mod tests {
         let docs = load_all("- é: 1\n  ü: 2\n").unwrap();
         let m = &docs[0].items()[0];
         let (k, _) = &m.entries()[1];
-        assert_eq!(k.mark, Mark { offset: 10, line: 1, column: 2 });
+        assert_eq!(
+            k.mark,
+            Mark {
+                offset: 10,
+                line: 1,
+                column: 2
+            }
+        );
     }
 }
