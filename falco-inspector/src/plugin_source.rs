@@ -262,12 +262,19 @@ impl PluginInspectorBuilder {
                 others.push(p.init_with(config, &opts)?);
             }
         }
+        let parsers = std::iter::once(&source)
+            .chain(others.iter())
+            .enumerate()
+            .filter(|(_, p)| p.plugin().caps().parses(&source_name))
+            .map(|(i, _)| i)
+            .collect();
         let ctx = Ctx {
             source_c: CString::new(source_name.clone()).unwrap_or_default(),
             plugin_id: src.id,
             source_plugin: self.source.name().to_string(),
             source: Slot::Idle(source),
             others,
+            parsers,
             first_ts: None,
             hostname: hostname(),
         };
@@ -314,6 +321,8 @@ struct Ctx {
     source_plugin: String,
     source: Slot,
     others: Vec<PluginInstance>,
+    /// The plugins (indices as in [`Ctx::plugin`]) that parse this source's events.
+    parsers: Vec<usize>,
     first_ts: Option<u64>,
     hostname: String,
 }
@@ -576,20 +585,24 @@ impl Inspector for PluginInspector {
             self.ctx.source = Slot::Open(src);
             let (tx, rx) = AsyncSender::channel();
             let source = self.source_name.clone();
-            let start = |p: &mut PluginInstance| -> Result<(), Error> {
+            let mut injecting = 0;
+            let start = |p: &mut PluginInstance| -> Result<usize, Error> {
                 if p.plugin().caps().injects_into(&source) {
                     p.start_async(tx.clone()).map_err(Self::source_err)?;
+                    return Ok(1);
                 }
-                Ok(())
+                Ok(0)
             };
             if let Slot::Open(s) = &mut self.ctx.source {
-                start(s.instance_mut())?;
+                injecting += start(s.instance_mut())?;
             }
             for p in &mut self.ctx.others {
-                start(p)?;
+                injecting += start(p)?;
             }
-            self.async_rx = Some(rx);
-            self.async_tx = Some(tx);
+            if injecting > 0 {
+                self.async_rx = Some(rx);
+                self.async_tx = Some(tx);
+            }
         }
         for p in plugins_mut(&mut self.ctx) {
             if p.plugin().caps().capture_listening {
@@ -605,23 +618,21 @@ impl Inspector for PluginInspector {
             Err(Next::Eof) => return Ok(Next::Eof),
             Err(_) => return Ok(Next::Timeout),
         };
-        let bytes: &[u8] = match loc {
-            Loc::Async => &self.async_buf,
+        let event = match loc {
+            // Batch events were checked when the batch was read.
+            Loc::Batch(i) => self.batch.get(i),
+            Loc::Async => EventRef::parse(&self.async_buf).ok(),
             Loc::Replay => match &self.feed {
-                Feed::Replay(_, current) => current,
-                Feed::Live => &[],
-            },
-            Loc::Batch(i) => match self.batch.get(i) {
-                Some(e) => e.bytes(),
-                None => &[],
+                Feed::Replay(_, current) => EventRef::parse(current).ok(),
+                Feed::Live => None,
             },
         };
-        let event = EventRef::parse(bytes).map_err(|e| {
-            Error::Source(format!(
-                "source '{}': malformed event: {e}",
+        let Some(event) = event else {
+            return Err(Error::Source(format!(
+                "source '{}': malformed event",
                 self.source_name
-            ))
-        })?;
+            )));
+        };
         self.num += 1;
         self.ctx.first_ts.get_or_insert(event.ts());
         let ctx = &self.ctx;
@@ -630,9 +641,10 @@ impl Inspector for PluginInspector {
             num: self.num,
             source: &ctx.source_c,
         };
-        for p in ctx.plugins() {
-            if p.plugin().caps().parses(&self.source_name)
-                && p.parses_event_type(event.event_type())
+        for &pi in &ctx.parsers {
+            if let Some(p) = ctx
+                .plugin(pi)
+                .filter(|p| p.parses_event_type(event.event_type()))
             {
                 p.parse(&input).map_err(Self::source_err)?;
             }
@@ -916,7 +928,8 @@ mod tests {
             let root = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .parent()
                 .expect("in the workspace");
-            build_plugins(root, &["counter", "tagger", "ticker", "badplugin"]).expect("build")
+            build_plugins(root, &["counter", "tagger", "ticker", "badplugin"], false)
+                .expect("build")
         });
         Plugin::load(plugin_library(dir, name)).expect("test plugin loads")
     }

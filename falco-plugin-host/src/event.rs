@@ -134,6 +134,12 @@ impl<'a> EventRef<'a> {
         Ok(evt)
     }
 
+    /// Wraps bytes that already went through [`EventRef::parse`] (the host's own buffers).
+    pub(crate) fn checked(bytes: &'a [u8]) -> EventRef<'a> {
+        debug_assert!(EventRef::parse(bytes).is_ok());
+        EventRef { bytes }
+    }
+
     /// The whole event.
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes

@@ -11,7 +11,6 @@
 //! is filled in when the plugin left it at `UINT64_MAX`; plugin events get no thread id.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::ffi::CStr;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -89,8 +88,8 @@ pub struct PluginInstance {
     core: Arc<Core>,
     state: StatePtr,
     owner: Arc<Owner>,
-    extract_codes: HashSet<u16>,
-    parse_codes: HashSet<u16>,
+    extract_codes: CodeSet,
+    parse_codes: CodeSet,
     key_scratch: RefCell<Vec<u8>>,
     async_on: bool,
     capture_on: bool,
@@ -104,15 +103,41 @@ impl std::fmt::Debug for PluginInstance {
     }
 }
 
-/// All event codes a syscall-compatible extractor or parser sees when it declares none.
-fn default_codes(sources: &[String], declared: Vec<u16>) -> HashSet<u16> {
+/// The event types an extractor or parser accepts (checked once per field per event, so a
+/// short list scan rather than a hash).
+#[derive(Clone, Debug, Default)]
+enum CodeSet {
+    /// Every event type.
+    All,
+    /// These types.
+    #[default]
+    None,
+    Some(Vec<u16>),
+}
+
+impl CodeSet {
+    fn contains(&self, code: u16) -> bool {
+        match self {
+            CodeSet::All => true,
+            CodeSet::None => false,
+            CodeSet::Some(v) => v.contains(&code),
+        }
+    }
+}
+
+/// The event types a plugin declared, or libsinsp's default when it declared none: every
+/// type for syscall-compatible plugins, plugin events otherwise.
+fn default_codes(sources: &[String], declared: Vec<u16>) -> CodeSet {
     if !declared.is_empty() {
-        return declared.into_iter().collect();
+        let mut v = declared;
+        v.sort_unstable();
+        v.dedup();
+        return CodeSet::Some(v);
     }
     if is_source_compatible(sources, SYSCALL_SOURCE) {
-        (0..=u16::MAX).collect()
+        CodeSet::All
     } else {
-        [PLUGIN_EVENT_TYPE].into_iter().collect()
+        CodeSet::Some(vec![PLUGIN_EVENT_TYPE])
     }
 }
 
@@ -138,11 +163,11 @@ impl PluginInstance {
         owner.set_state(Some(state));
         let extract_codes = match &caps.extract {
             Some(e) => default_codes(&e.sources, core.vtable.extract_event_types(state)),
-            None => HashSet::new(),
+            None => CodeSet::None,
         };
         let parse_codes = match &caps.parse {
             Some(p) => default_codes(&p.sources, core.vtable.parse_event_types(state)),
-            None => HashSet::new(),
+            None => CodeSet::None,
         };
         owner.tables.end_call();
         Ok(PluginInstance {
@@ -185,12 +210,12 @@ impl PluginInstance {
 
     /// True if the plugin extracts fields from events of this type.
     pub fn extracts_event_type(&self, code: u16) -> bool {
-        self.extract_codes.contains(&code)
+        self.extract_codes.contains(code)
     }
 
     /// True if the plugin parses events of this type.
     pub fn parses_event_type(&self, code: u16) -> bool {
-        self.parse_codes.contains(&code)
+        self.parse_codes.contains(code)
     }
 
     /// Extracts field `field` (an index into [`PluginInstance::fields`]) of `evt` with `arg`,
@@ -533,7 +558,8 @@ impl EventBatch {
     /// Event `i`.
     pub fn get(&self, i: usize) -> Option<EventRef<'_>> {
         let &(start, len) = self.raw.events.get(i)?;
-        EventRef::parse(&self.raw.bytes[start..start + len]).ok()
+        // Every event was checked by `next_batch` before the batch was handed out.
+        Some(EventRef::checked(&self.raw.bytes[start..start + len]))
     }
 
     /// Forgets the events, keeping the buffers.

@@ -447,7 +447,8 @@ impl TableRegistry {
 
     /// Frees strings host tables handed to plugins during the call that just ended.
     pub(crate) fn end_call(&self) {
-        if self.dirty.swap(false, Ordering::Relaxed) {
+        // A plain load first: the hot path (no string lent) costs no read-modify-write.
+        if self.dirty.load(Ordering::Relaxed) && self.dirty.swap(false, Ordering::Relaxed) {
             for t in self.lock().iter() {
                 t.clear_scratch();
             }

@@ -8,9 +8,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Builds the packages `falco-plugin-<name>` of the workspace at `workspace_root` (debug
-/// profile) and returns the directory holding their `lib<name>_plugin.so`.
-pub fn build_plugins(workspace_root: &Path, names: &[&str]) -> Result<PathBuf, String> {
+/// Builds the packages `falco-plugin-<name>` of the workspace at `workspace_root` (release
+/// profile if `release`, else debug) and returns the directory holding their
+/// `lib<name>_plugin.so`.
+pub fn build_plugins(
+    workspace_root: &Path,
+    names: &[&str],
+    release: bool,
+) -> Result<PathBuf, String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root.join("target"))
@@ -20,6 +25,9 @@ pub fn build_plugins(workspace_root: &Path, names: &[&str]) -> Result<PathBuf, S
     cmd.current_dir(workspace_root)
         .args(["build", "--quiet"])
         .env("CARGO_TARGET_DIR", &target);
+    if release {
+        cmd.arg("--release");
+    }
     for name in names {
         cmd.arg("-p").arg(format!("falco-plugin-{name}"));
     }
@@ -27,7 +35,7 @@ pub fn build_plugins(workspace_root: &Path, names: &[&str]) -> Result<PathBuf, S
     if !status.success() {
         return Err(format!("building the plugins {names:?} failed"));
     }
-    Ok(target.join("debug"))
+    Ok(target.join(if release { "release" } else { "debug" }))
 }
 
 /// The library file of plugin `name` in a directory returned by [`build_plugins`].

@@ -15,7 +15,7 @@ pub fn plugin_path(name: &str) -> PathBuf {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("in the workspace");
-        build_plugins(root, &PLUGINS).expect("test plugins build")
+        build_plugins(root, &PLUGINS, false).expect("test plugins build")
     });
     let path = plugin_library(dir, name);
     assert!(path.exists(), "{} was not built", path.display());

@@ -1,10 +1,12 @@
 //! `counter`: a source + extractor test plugin built with the official Rust SDK.
 //!
 //! - source `counter` (plugin id 999): `open("N")` produces events carrying the numbers
-//!   `start, start+step, ...` (N of them; an empty parameter means 10), in batches of 64;
+//!   `start, start+step, ...` (N of them; an empty parameter means `events` from the config,
+//!   10 by default), in batches of 64;
 //!   the payload is the text `"<value> <label>"`.
 //! - init config (JSON, with a JSON schema): `{"label": "...", "step": 1, "start": 0,
-//!   "start_ts": 0}`; with `start_ts` 0 the plugin leaves timestamps for the host to fill.
+//!   "start_ts": 0, "events": 10}`; with `start_ts` 0 the plugin leaves timestamps for the
+//!   host to fill.
 //! - fields: `counter.value`, `counter.label`, `counter.even`, `counter.digits` (list),
 //!   `counter.div[N]` (required index), `counter.tag[key]` (required key), `counter.ip`,
 //!   `counter.age` (reltime).
@@ -46,6 +48,13 @@ pub struct Config {
     /// Timestamp of the first event (ns); 0 leaves timestamps to the host.
     #[serde(default)]
     pub start_ts: u64,
+    /// Number of events when the open parameters are empty.
+    #[serde(default = "ten")]
+    pub events: u64,
+}
+
+fn ten() -> u64 {
+    10
 }
 
 fn default_label() -> String {
@@ -161,7 +170,7 @@ impl SourcePlugin for CounterPlugin {
     fn open(&mut self, params: Option<&str>) -> Result<CounterInstance, Error> {
         let params = params.unwrap_or("").trim();
         let total = if params.is_empty() {
-            10
+            self.config.events
         } else {
             params.parse().map_err(|_| {
                 anyhow::anyhow!("open params must be a number of events, got '{params}'")

@@ -9,8 +9,8 @@
 //! - fields: `ticker.n`, `ticker.parsed` (events parsed so far: parsing runs before
 //!   extraction), `ticker.from_table` (reads the entry back through the host's table API),
 //!   `ticker.routine_runs` (runs of the capture-listening routine).
-//! - async events: emits `alarms` events named `ticker_alarm` (payload `alarm <i>`) from a
-//!   background thread once the handler is set.
+//! - async events: emits `alarms` events named `ticker_alarm` (payload `alarm <i>`) from
+//!   another thread when the handler is set.
 //! - capture listening: subscribes a routine on `capture_open`, unsubscribes on close.
 #![allow(elided_lifetimes_in_paths)]
 
@@ -18,7 +18,6 @@ use std::ffi::{CStr, CString};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use falco_plugin::anyhow::{self, Error};
@@ -71,7 +70,6 @@ pub struct TickerPlugin {
     parsed: u64,
     table: Option<TickTable>,
     alarms: u64,
-    alarm_thread: Option<JoinHandle<Result<(), Error>>>,
     routine: Option<Routine>,
     routine_runs: Arc<AtomicU64>,
 }
@@ -94,7 +92,6 @@ impl Plugin for TickerPlugin {
             parsed: 0,
             table,
             alarms: config.alarms,
-            alarm_thread: None,
             routine: None,
             routine_runs: Arc::default(),
         })
@@ -216,23 +213,22 @@ impl AsyncEventPlugin for TickerPlugin {
     fn start_async(&mut self, handler: AsyncHandler) -> Result<(), Error> {
         self.stop_async()?;
         let alarms = self.alarms;
-        self.alarm_thread = Some(std::thread::spawn(move || {
+        // Emitted from another thread, as real async plugins do, but finished before the
+        // handler is reported set, so that tests see every alarm deterministically.
+        let thread = std::thread::spawn(move || {
             for i in 0..alarms {
                 let data = format!("alarm {i}");
                 handler.emit(Self::async_event(c"ticker_alarm", data.as_bytes()))?;
             }
             Ok(())
-        }));
-        Ok(())
+        });
+        thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("alarm thread panicked"))?
     }
 
     fn stop_async(&mut self) -> Result<(), Error> {
-        match self.alarm_thread.take() {
-            Some(t) => t
-                .join()
-                .map_err(|_| anyhow::anyhow!("alarm thread panicked"))?,
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 
