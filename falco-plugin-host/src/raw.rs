@@ -598,6 +598,7 @@ impl Vtable {
         // `ftype` selects the union member the plugin wrote. Null pointers are rejected first.
         match req.ftype {
             ffi::ss_plugin_field_type_FTYPE_STRING => {
+                // SAFETY: `ftype` says the plugin wrote the `str_` member of the union.
                 let p = unsafe { field.res.str_ };
                 if p.is_null() {
                     return Err("plugin returned a null string array".into());
@@ -612,6 +613,7 @@ impl Vtable {
                 }
             }
             ffi::ss_plugin_field_type_FTYPE_BOOL => {
+                // SAFETY: `ftype` says the plugin wrote the `boolean` member of the union.
                 let p = unsafe { field.res.boolean };
                 if p.is_null() {
                     return Err("plugin returned a null bool array".into());
@@ -622,6 +624,7 @@ impl Vtable {
                 }
             }
             ffi::ss_plugin_field_type_FTYPE_IPADDR | ffi::ss_plugin_field_type_FTYPE_IPNET => {
+                // SAFETY: `ftype` says the plugin wrote the `buf` member of the union.
                 let p = unsafe { field.res.buf };
                 if p.is_null() {
                     return Err("plugin returned a null buffer array".into());
@@ -641,6 +644,7 @@ impl Vtable {
                 }
             }
             _ => {
+                // SAFETY: `ftype` says the plugin wrote the `u64_` member of the union.
                 let p = unsafe { field.res.u64_ };
                 if p.is_null() {
                     return Err("plugin returned a null integer array".into());
