@@ -316,7 +316,7 @@ pub(crate) unsafe extern "C-unwind" fn add_table(
             o.set_last_error("add_table called with a null input");
             return FAILURE;
         };
-        match FfiTable::from_plugin(input) {
+        match FfiTable::from_plugin(input, o as *const Owner as usize) {
             Ok(t) => {
                 let mut tables = o.tables.lock();
                 if tables.iter().any(|x| x.name == t.name) {
@@ -369,6 +369,8 @@ pub(crate) struct FfiTable {
     _writer: Box<UnsafeCell<ffi::ss_plugin_table_writer_vtable_ext>>,
     _fields: Box<UnsafeCell<ffi::ss_plugin_table_fields_vtable_ext>>,
     host: Option<Arc<HostSlot>>,
+    /// The owner (address) of the plugin that exported the table; `None` for host tables.
+    owner: Option<usize>,
 }
 
 // SAFETY: the input only points to the boxed vtables and host slot owned by this struct, or to
@@ -423,7 +425,7 @@ impl FfiTable {
         )
     }
 
-    fn from_plugin(input: &ffi::ss_plugin_table_input) -> Result<FfiTable, String> {
+    fn from_plugin(input: &ffi::ss_plugin_table_input, owner: usize) -> Result<FfiTable, String> {
         let name = cstr(input.name).ok_or("table without a name")?;
         if input.table.is_null() {
             return Err("table without a table pointer".into());
@@ -457,7 +459,7 @@ impl FfiTable {
         if !complete {
             return Err("table vtables are incomplete".into());
         }
-        Ok(Self::assemble(
+        let mut t = Self::assemble(
             name.to_owned(),
             input.key_type,
             input.table,
@@ -465,7 +467,9 @@ impl FfiTable {
             Box::new(UnsafeCell::new(*writer)),
             Box::new(UnsafeCell::new(*fields)),
             None,
-        ))
+        );
+        t.owner = Some(owner);
+        Ok(t)
     }
 
     fn assemble(
@@ -499,6 +503,7 @@ impl FfiTable {
             _writer: writer,
             _fields: fields,
             host,
+            owner: None,
         }
     }
 
@@ -508,6 +513,10 @@ impl FfiTable {
 
     pub(crate) fn key_type(&self) -> u32 {
         self.key_type
+    }
+
+    pub(crate) fn exported_by(&self, owner: usize) -> bool {
+        self.owner == Some(owner)
     }
 
     pub(crate) fn host_slot(&self) -> Option<&HostSlot> {

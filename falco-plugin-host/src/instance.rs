@@ -151,12 +151,18 @@ impl PluginInstance {
         let (state, rc) = core.vtable.init(&config_c, owner.ptr(), with_tables);
         let err = |kind| Error::new(&core.info.name, kind);
         let Some(state) = state else {
+            owner
+                .tables
+                .remove_exported_by(Arc::as_ptr(&owner) as usize);
             return Err(err(ErrorKind::Init(format!(
                 "plugin returned no state (result code {rc})"
             ))));
         };
         if rc != ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS {
             let msg = core.vtable.last_error(state);
+            owner
+                .tables
+                .remove_exported_by(Arc::as_ptr(&owner) as usize);
             core.vtable.destroy(state);
             return Err(err(ErrorKind::Init(msg)));
         }
@@ -510,6 +516,9 @@ impl Drop for PluginInstance {
         let _ = self.stop_async();
         self.stop_routines();
         self.owner.set_state(None);
+        self.owner
+            .tables
+            .remove_exported_by(Arc::as_ptr(&self.owner) as usize);
         self.core.vtable.destroy(self.state);
     }
 }

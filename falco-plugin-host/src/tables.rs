@@ -445,6 +445,12 @@ impl TableRegistry {
         self.lock().iter().find(|t| t.name() == name).cloned()
     }
 
+    /// Forgets the tables a plugin exported, before the plugin is destroyed (so no new lookup
+    /// can reach its freed memory).
+    pub(crate) fn remove_exported_by(&self, owner: usize) {
+        self.lock().retain(|t| !t.exported_by(owner));
+    }
+
     /// Frees strings host tables handed to plugins during the call that just ended.
     pub(crate) fn end_call(&self) {
         // A plain load first: the hot path (no string lent) costs no read-modify-write.

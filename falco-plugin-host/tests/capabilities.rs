@@ -154,6 +154,44 @@ fn parsing_runs_before_extraction_and_writes_host_tables() {
 }
 
 #[test]
+fn plugin_exported_tables_are_reached_through_the_host() {
+    let tables = TableRegistry::new();
+    let opts = InitOptions {
+        tables: tables.clone(),
+        ..InitOptions::default()
+    };
+    let mut src = ticker(r#"{"export_table": true}"#, &opts, "2");
+    // add_table registered it; get_table handed the plugin's own table back through the
+    // host's dispatchers, which parse and extraction then use.
+    assert_eq!(
+        tables.names(),
+        [("tick_counts".to_string(), StateType::U64)]
+    );
+    let mut batch = EventBatch::new();
+    for num in 1..=2u64 {
+        src.next_batch(&mut batch).unwrap();
+        let evt = EventInput {
+            event: batch.get(0).unwrap(),
+            num,
+            source: c"ticker",
+        };
+        src.instance().parse(&evt).unwrap();
+        assert_eq!(
+            u64s(&extract(src.instance(), &evt, 2)),
+            [num],
+            "ticker.stored_count"
+        );
+    }
+    // A second plugin exporting the same table name is refused (its init fails cleanly).
+    let p = Plugin::load(plugin_path("ticker")).unwrap();
+    let e = p.init_with(r#"{"export_table": true}"#, &opts).unwrap_err();
+    assert!(e.to_string().contains("could not initialize plugin"), "{e}");
+    // Destroying the exporter takes its table out of the registry.
+    drop(src);
+    assert!(tables.names().is_empty());
+}
+
+#[test]
 fn table_lookup_failures_are_init_errors_not_crashes() {
     // No `tick_counts` table: the plugin's get_table fails, init reports it.
     let p = Plugin::load(plugin_path("ticker")).unwrap();

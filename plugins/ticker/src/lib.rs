@@ -5,7 +5,8 @@
 //!   batch, with payload `tick <n>` and timestamps `1_000_000 + n`.
 //! - event parsing: counts the events it parsed; with `use_table` it also writes, for each
 //!   event, an entry keyed by the event number in the host table `tick_counts` (field
-//!   `parsed`, added if missing).
+//!   `parsed`); with `export_table` the plugin exports `tick_counts` itself and uses it
+//!   through the host's table API the same way.
 //! - fields: `ticker.n`, `ticker.parsed` (events parsed so far: parsing runs before
 //!   extraction), `ticker.from_table` (reads the entry back through the host's table API),
 //!   `ticker.routine_runs` (runs of the capture-listening routine).
@@ -31,7 +32,7 @@ use falco_plugin::parse::{ParseInput, ParsePlugin};
 use falco_plugin::schemars::JsonSchema;
 use falco_plugin::serde::Deserialize;
 use falco_plugin::source::{EventBatch, SourcePlugin, SourcePluginInstance};
-use falco_plugin::tables::{TablesInput, import};
+use falco_plugin::tables::{TablesInput, export, import};
 use falco_plugin::{
     FailureReason, async_event_plugin, capture_listen_plugin, extract_plugin, parse_plugin, plugin,
     source_plugin,
@@ -52,6 +53,16 @@ pub struct TickMetadata {
 
 use tick_accessors::*;
 
+/// The same table, owned by the plugin (`export_table`).
+pub type OwnTickTable = export::Table<u64, OwnTick>;
+
+/// An entry of the plugin-owned `tick_counts`.
+#[derive(export::Entry)]
+pub struct OwnTick {
+    /// Events parsed when this entry was written.
+    pub parsed: export::Public<u64>,
+}
+
 /// Init config.
 #[derive(JsonSchema, Deserialize, Default)]
 #[schemars(crate = "falco_plugin::schemars")]
@@ -60,15 +71,20 @@ pub struct Config {
     /// Async events to emit once the handler is set.
     #[serde(default)]
     pub alarms: u64,
-    /// Write parsed events into the host table `tick_counts`.
+    /// Write parsed events into the table `tick_counts` (the host's).
     #[serde(default)]
     pub use_table: bool,
+    /// Export `tick_counts` from the plugin itself (then used like the host's).
+    #[serde(default)]
+    pub export_table: bool,
 }
 
 /// The plugin.
 pub struct TickerPlugin {
     parsed: u64,
     table: Option<TickTable>,
+    #[allow(dead_code)] // keeps the exported table alive
+    own_table: Option<Box<OwnTickTable>>,
     alarms: u64,
     routine: Option<Routine>,
     routine_runs: Arc<AtomicU64>,
@@ -82,8 +98,12 @@ impl Plugin for TickerPlugin {
     type ConfigType = Json<Config>;
 
     fn new(input: Option<&TablesInput>, Json(config): Self::ConfigType) -> Result<Self, Error> {
-        let table = if config.use_table {
+        let mut own_table = None;
+        let table = if config.use_table || config.export_table {
             let input = input.ok_or_else(|| anyhow::anyhow!("no table access"))?;
+            if config.export_table {
+                own_table = Some(input.add_table(OwnTickTable::new(c"tick_counts")?)?);
+            }
             Some(input.get_table(c"tick_counts")?)
         } else {
             None
@@ -91,6 +111,7 @@ impl Plugin for TickerPlugin {
         Ok(TickerPlugin {
             parsed: 0,
             table,
+            own_table,
             alarms: config.alarms,
             routine: None,
             routine_runs: Arc::default(),
