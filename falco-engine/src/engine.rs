@@ -22,11 +22,7 @@ use crate::schema::Schema;
 
 /// The version of Falco's rules engine whose language this engine implements
 /// (`FALCO_ENGINE_VERSION` in Falco's `falco_engine_version.h`).
-pub const ENGINE_VERSION: Version = Version {
-    major: 0,
-    minor: 63,
-    patch: 0,
-};
+pub const ENGINE_VERSION: Version = Version { major: 0, minor: 63, patch: 0 };
 
 /// `PPME_ASYNCEVENT_E`: asynchronous plugin events are checked against every rule.
 const ASYNC_EVENT: EventType = EventType(402);
@@ -59,17 +55,8 @@ pub enum NameMatch {
 
 #[derive(Clone, Debug)]
 enum Selection {
-    Name {
-        pattern: String,
-        how: NameMatch,
-        enabled: bool,
-        ruleset: RulesetId,
-    },
-    Tags {
-        tags: BTreeSet<String>,
-        enabled: bool,
-        ruleset: RulesetId,
-    },
+    Name { pattern: String, how: NameMatch, enabled: bool, ruleset: RulesetId },
+    Tags { tags: BTreeSet<String>, enabled: bool, ruleset: RulesetId },
 }
 
 /// Falco's rule engine, for any number of event sources.
@@ -128,10 +115,7 @@ impl Engine {
 
     /// The index of the source named `name`.
     pub fn source_idx(&self, name: &str) -> Option<SourceIdx> {
-        self.sources
-            .iter()
-            .position(|(n, _)| n == name)
-            .map(|i| SourceIdx(i as u32))
+        self.sources.iter().position(|(n, _)| n == name).map(|i| SourceIdx(i as u32))
     }
 
     /// The registered sources and their schemas.
@@ -164,10 +148,7 @@ impl Engine {
     pub fn load_rules(&mut self, content: &str, name: &str) -> LoadResult {
         self.contents.insert(name.to_string(), content.to_string());
         let mut res = LoadResult::new(name);
-        let cfg = ReadConfig {
-            sources: &self.sources,
-            engine_version: ENGINE_VERSION,
-        };
+        let cfg = ReadConfig { sources: &self.sources, engine_version: ENGINE_VERSION };
         if reader::read(&cfg, content, name, &mut self.collector, &mut res) {
             if let Some(out) =
                 compiler::compile(&self.config, &self.sources, &self.collector, &mut res)
@@ -221,11 +202,7 @@ impl Engine {
     /// Enables or disables the rules having any of `tags`, in `ruleset`.
     pub fn enable_tags(&mut self, tags: &[&str], enabled: bool, ruleset: RulesetId) {
         let tags = tags.iter().map(|t| t.to_string()).collect();
-        self.selections.push(Selection::Tags {
-            tags,
-            enabled,
-            ruleset,
-        });
+        self.selections.push(Selection::Tags { tags, enabled, ruleset });
     }
 
     /// Checks the `required_plugin_versions` of the loaded rules against the plugins
@@ -243,9 +220,8 @@ impl Engine {
                         continue;
                     }
                     let Some(have) = Version::parse(version) else {
-                        err = Some(format!(
-                            "Plugin '{name}' has invalid version string '{version}'"
-                        ));
+                        err =
+                            Some(format!("Plugin '{name}' has invalid version string '{version}'"));
                         break 'alts;
                     };
                     let want = Version::parse(&alt.version).unwrap_or(have);
@@ -304,10 +280,7 @@ impl Engine {
             let rules: Vec<RuleEntry> = cs
                 .rules
                 .iter()
-                .map(|(gid, r)| RuleEntry {
-                    id: RuleId(*gid as u32),
-                    rule: r.clone(),
-                })
+                .map(|(gid, r)| RuleEntry { id: RuleId(*gid as u32), rule: r.clone() })
                 .collect();
             let max_ruleset = self
                 .selections
@@ -331,12 +304,7 @@ impl Engine {
             }
             for sel in &self.selections {
                 let (ruleset, on, hit): (usize, bool, Box<dyn Fn(&RuleEntry) -> bool>) = match sel {
-                    Selection::Name {
-                        pattern,
-                        how,
-                        enabled,
-                        ruleset,
-                    } => {
+                    Selection::Name { pattern, how, enabled, ruleset } => {
                         let pattern = pattern.clone();
                         let how = *how;
                         (
@@ -351,11 +319,7 @@ impl Engine {
                             }),
                         )
                     }
-                    Selection::Tags {
-                        tags,
-                        enabled,
-                        ruleset,
-                    } => {
+                    Selection::Tags { tags, enabled, ruleset } => {
                         let tags = tags.clone();
                         (
                             ruleset.index(),
@@ -382,10 +346,7 @@ impl Engine {
             let rulesets = enabled
                 .into_iter()
                 .map(|order| {
-                    let mut idx = EvttypeIndex {
-                        enabled: order.clone(),
-                        ..Default::default()
-                    };
+                    let mut idx = EvttypeIndex { enabled: order.clone(), ..Default::default() };
                     match table {
                         Some(t) => {
                             idx.by_type = vec![Vec::new(); t.count() as usize];
@@ -415,10 +376,7 @@ impl Engine {
                 rulesets,
             });
         }
-        Rules {
-            sources,
-            names: out.rule_names.clone(),
-        }
+        Rules { sources, names: out.rule_names.clone() }
     }
 
     /// The names of all compiled rules, in load order.
@@ -434,8 +392,7 @@ mod tests {
 
     fn engine() -> Engine {
         let mut s = Schema::new("syscall");
-        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, ""))
-            .unwrap();
+        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, "")).unwrap();
         let mut e = Engine::new();
         e.add_source(s).unwrap();
         e
@@ -445,10 +402,7 @@ mod tests {
     fn duplicate_sources_are_refused() {
         let mut e = engine();
         let err = e.add_source(Schema::new("syscall")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "an event source named 'syscall' is already registered"
-        );
+        assert_eq!(err.to_string(), "an event source named 'syscall' is already registered");
     }
 
     #[test]
@@ -461,14 +415,9 @@ mod tests {
         assert!(res.successful(), "{}", res.summary());
         let p = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];
         assert!(e.check_plugin_requirements(&p("k8saudit", "0.7.1")).is_ok());
-        assert!(
-            e.check_plugin_requirements(&p("k8saudit-eks", "0.5.0"))
-                .is_ok()
-        );
+        assert!(e.check_plugin_requirements(&p("k8saudit-eks", "0.5.0")).is_ok());
         assert_eq!(
-            e.check_plugin_requirements(&p("k8saudit", "0.6.0"))
-                .unwrap_err()
-                .to_string(),
+            e.check_plugin_requirements(&p("k8saudit", "0.6.0")).unwrap_err().to_string(),
             "Plugin 'k8saudit' version '0.6.0' is not compatible with required plugin version '0.7.0'"
         );
         assert_eq!(

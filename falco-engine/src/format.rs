@@ -22,12 +22,7 @@ pub const NOT_AVAILABLE: &str = "<NA>";
 #[derive(Clone, Debug)]
 enum Token {
     Text(String),
-    Value {
-        slot: SlotId,
-        field: Option<(FieldRef, FieldInfo)>,
-        ty: ValType,
-        width: usize,
-    },
+    Value { slot: SlotId, field: Option<(FieldRef, FieldInfo)>, ty: ValType, width: usize },
 }
 
 /// A compiled output format.
@@ -87,9 +82,7 @@ impl Formatter {
             let (expr, used) = longest_token(rest, schema)
                 .ok_or_else(|| FormatError(format!("invalid formatting token {rest}")))?;
             let mut compiler = Compiler::new(schema, slots);
-            let (slot, ty) = compiler
-                .value_expr(&expr)
-                .map_err(|e| FormatError(e.message))?;
+            let (slot, ty) = compiler.value_expr(&expr).map_err(|e| FormatError(e.message))?;
             if ty.filter_only {
                 return Err(FormatError(format!(
                     "{} is filter only and cannot be used as a display field",
@@ -108,12 +101,7 @@ impl Formatter {
             if field.is_some() {
                 fields.push((expr.to_string(), tokens.len()));
             }
-            tokens.push(Token::Value {
-                slot,
-                field,
-                ty,
-                width,
-            });
+            tokens.push(Token::Value { slot, field, ty, width });
             j += 1 + used;
             lit_start = j;
         }
@@ -140,12 +128,7 @@ impl Formatter {
         for t in &self.tokens {
             match t {
                 Token::Text(s) => out.push_str(s),
-                Token::Value {
-                    slot,
-                    field,
-                    ty,
-                    width,
-                } => {
+                Token::Value { slot, field, ty, width } => {
                     let start = out.len();
                     let ok = match field {
                         Some((fref, info)) => x.render_text(evt, fref, info, out),
@@ -204,10 +187,7 @@ fn longest_token(rest: &str, schema: &Schema) -> Option<(Expr, usize)> {
         if let Ok(expr) = p.parse_field_or_transformer() {
             let used = p.pos().idx as usize;
             let mut scratch_slots = SlotTable::default();
-            if Compiler::new(schema, &mut scratch_slots)
-                .value_expr(&expr)
-                .is_ok()
-            {
+            if Compiler::new(schema, &mut scratch_slots).value_expr(&expr).is_ok() {
                 return Some((expr, used));
             }
         }
@@ -240,9 +220,7 @@ fn value_json(v: Value<'_>, class: TypeClass) -> Json {
     match v {
         Value::U64(x) => Json::from(x),
         Value::I64(x) => Json::from(x),
-        Value::Double(x) => serde_json::Number::from_f64(x)
-            .map(Json::Number)
-            .unwrap_or(Json::Null),
+        Value::Double(x) => serde_json::Number::from_f64(x).map(Json::Number).unwrap_or(Json::Null),
         Value::Bool(b) => Json::Bool(b),
         Value::Str(s) => {
             let _ = class;
@@ -257,11 +235,7 @@ fn values_json(vals: &Values, a: usize, b: usize, ty: &ValType) -> Json {
         return Json::Null;
     }
     if ty.list || ty.multiplicity == Multiplicity::List {
-        Json::Array(
-            (a..b)
-                .map(|k| value_json(vals.get(k), ty.ftype.class()))
-                .collect(),
-        )
+        Json::Array((a..b).map(|k| value_json(vals.get(k), ty.ftype.class())).collect())
     } else {
         value_json(vals.get(a), ty.ftype.class())
     }
@@ -274,14 +248,12 @@ mod tests {
 
     fn schema() -> Schema {
         let mut s = Schema::new("test");
-        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, ""))
-            .unwrap();
+        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, "")).unwrap();
         s.add_field(
             FieldInfo::new("proc.aname", FieldType::CharBuf, "").with_arg(ArgSpec::OPTIONAL_INDEX),
         )
         .unwrap();
-        s.add_field(FieldInfo::new("fd.ip", FieldType::IpAddr, "").filter_only())
-            .unwrap();
+        s.add_field(FieldInfo::new("fd.ip", FieldType::IpAddr, "").filter_only()).unwrap();
         s
     }
 
@@ -308,10 +280,7 @@ mod tests {
         );
         assert_eq!(tokens("%proc.namex").unwrap(), ["F:proc.name/0", "T:x"]);
         assert_eq!(tokens("%10proc.name").unwrap(), ["F:proc.name/10"]);
-        assert_eq!(
-            tokens("%tolower(proc.name)").unwrap(),
-            ["F:tolower(proc.name)/0"]
-        );
+        assert_eq!(tokens("%tolower(proc.name)").unwrap(), ["F:tolower(proc.name)/0"]);
         assert_eq!(tokens("*a %proc.name").unwrap(), ["T:a ", "F:proc.name/0"]);
     }
 

@@ -104,9 +104,7 @@ impl SourceRules {
 
     /// Number of rules enabled in `ruleset`.
     pub fn enabled_count(&self, ruleset: RulesetId) -> usize {
-        self.rulesets
-            .get(ruleset.index())
-            .map_or(0, |r| r.enabled.len())
+        self.rulesets.get(ruleset.index()).map_or(0, |r| r.enabled.len())
     }
 
     /// The event types with at least one enabled rule in `ruleset` (libsinsp's "interesting"

@@ -22,11 +22,7 @@ pub struct Pos {
 
 impl Default for Pos {
     fn default() -> Self {
-        Pos {
-            idx: 0,
-            line: 1,
-            col: 1,
-        }
+        Pos { idx: 0, line: 1, col: 1 }
     }
 }
 
@@ -191,14 +187,8 @@ impl Op {
     /// (`startswith oneof`).
     pub fn parse(s: &str) -> Option<Op> {
         match s.split_once(' ') {
-            None => Some(Op {
-                cmp: CmpOp::parse(s)?,
-                modifier: None,
-            }),
-            Some((c, m)) => Some(Op {
-                cmp: CmpOp::parse(c)?,
-                modifier: Some(Modifier::parse(m)?),
-            }),
+            None => Some(Op { cmp: CmpOp::parse(s)?, modifier: None }),
+            Some((c, m)) => Some(Op { cmp: CmpOp::parse(c)?, modifier: Some(Modifier::parse(m)?) }),
         }
     }
 }
@@ -358,10 +348,8 @@ fn write_transformer_arg(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
     match &e.kind {
         ExprKind::Value(v) => {
             let numeric = !v.is_empty()
-                && v.trim_start_matches(['+', '-'])
-                    .starts_with(|c: char| c.is_ascii_digit())
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+                && v.trim_start_matches(['+', '-']).starts_with(|c: char| c.is_ascii_digit())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
             let escaped = escape_str(v);
             if numeric || escaped.starts_with('"') {
                 f.write_str(&escaped)
@@ -384,11 +372,7 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             ExprKind::And(c) | ExprKind::Or(c) => {
-                let op = if matches!(self.kind, ExprKind::And(_)) {
-                    "and"
-                } else {
-                    "or"
-                };
+                let op = if matches!(self.kind, ExprKind::And(_)) { "and" } else { "or" };
                 f.write_str("(")?;
                 for (i, e) in c.iter().enumerate() {
                     if i > 0 {
@@ -460,10 +444,7 @@ mod tests {
 
     #[test]
     fn ops_parse_and_print() {
-        assert_eq!(
-            Op::parse("startswith anyof").unwrap().to_string(),
-            "startswith anyof"
-        );
+        assert_eq!(Op::parse("startswith anyof").unwrap().to_string(), "startswith anyof");
         assert_eq!(Op::parse("==").unwrap().to_string(), "=");
         assert!(Op::parse("startswith sometimes").is_none());
         assert!(Op::parse("like").is_none());

@@ -45,10 +45,7 @@ pub struct ValType {
 }
 
 fn err<T>(message: impl Into<String>, pos: Pos) -> Result<T, CompileError> {
-    Err(CompileError {
-        message: message.into(),
-        pos,
-    })
+    Err(CompileError { message: message.into(), pos })
 }
 
 /// Resolves `name` (possibly with a dotted argument, `evt.arg.fd`) and an optional bracketed
@@ -74,10 +71,7 @@ pub fn resolve_field<'s>(
     let fa = match arg_text {
         None => {
             if info.arg.required {
-                return Err(format!(
-                    "filter error: field '{}' requires an argument",
-                    info.name
-                ));
+                return Err(format!("filter error: field '{}' requires an argument", info.name));
             }
             FieldArg::None
         }
@@ -91,10 +85,7 @@ pub fn resolve_field<'s>(
             let numeric = !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit());
             if info.arg.index && numeric {
                 FieldArg::Index(a.parse().map_err(|_| {
-                    format!(
-                        "filter error: invalid argument '{a}' for field '{}'",
-                        info.name
-                    )
+                    format!("filter error: invalid argument '{a}' for field '{}'", info.name)
                 })?)
             } else if info.arg.key && !a.is_empty() {
                 FieldArg::Key(a.into())
@@ -140,26 +131,18 @@ pub struct Compiler<'a> {
 impl<'a> Compiler<'a> {
     /// A compiler that interns value slots in `slots`.
     pub fn new(schema: &'a Schema, slots: &'a mut SlotTable) -> Compiler<'a> {
-        Compiler {
-            schema,
-            slots,
-            warnings: Vec::new(),
-        }
+        Compiler { schema, slots, warnings: Vec::new() }
     }
 
     /// Compiles a condition (macros already expanded).
     pub fn compile(&mut self, e: &Expr) -> Result<Program, CompileError> {
         match &e.kind {
-            ExprKind::And(c) => Ok(Program::And(
-                c.iter()
-                    .map(|x| self.compile(x))
-                    .collect::<Result<_, _>>()?,
-            )),
-            ExprKind::Or(c) => Ok(Program::Or(
-                c.iter()
-                    .map(|x| self.compile(x))
-                    .collect::<Result<_, _>>()?,
-            )),
+            ExprKind::And(c) => {
+                Ok(Program::And(c.iter().map(|x| self.compile(x)).collect::<Result<_, _>>()?))
+            }
+            ExprKind::Or(c) => {
+                Ok(Program::Or(c.iter().map(|x| self.compile(x)).collect::<Result<_, _>>()?))
+            }
             ExprKind::Not(c) => Ok(Program::Not(Box::new(self.compile(c)?))),
             ExprKind::Identifier(id) => {
                 err(format!("filter error: unexpected identifier '{id}'"), e.pos)
@@ -204,10 +187,7 @@ impl<'a> Compiler<'a> {
                     );
                 }
                 if t.ftype.class() == TypeClass::Net {
-                    return err(
-                        "field type 'IPNET' doesn't support right-hand side fields",
-                        pos,
-                    );
+                    return err("field type 'IPNET' doesn't support right-hand side fields", pos);
                 }
                 let (rslot, rt) = self.value_expr(right)?;
                 if t.no_rhs {
@@ -218,10 +198,7 @@ impl<'a> Compiler<'a> {
                 }
                 if rt.no_rhs {
                     return err(
-                        format!(
-                            "field '{}' can't be used as a right-hand side field",
-                            rt.name
-                        ),
+                        format!("field '{}' can't be used as a right-hand side field", rt.name),
                         pos,
                     );
                 }
@@ -270,10 +247,7 @@ impl<'a> Compiler<'a> {
         for v in vals {
             self.value_warnings(op.cmp, v, pos);
             if v.as_bytes().contains(&0) {
-                return err(
-                    "filter error: filter value cannot contain a NUL byte (\\x00)",
-                    pos,
-                );
+                return err("filter error: filter value cannot contain a NUL byte (\\x00)", pos);
             }
             if is_evttype {
                 if let Some(table) = self.schema.event_types() {
@@ -292,9 +266,7 @@ impl<'a> Compiler<'a> {
         if op.modifier.is_some() {
             return Ok(match op.cmp {
                 CmpOp::Glob | CmpOp::IGlob => Rhs::Globs(
-                    vals.iter()
-                        .map(|v| Glob::new(v.as_bytes(), op.cmp == CmpOp::IGlob))
-                        .collect(),
+                    vals.iter().map(|v| Glob::new(v.as_bytes(), op.cmp == CmpOp::IGlob)).collect(),
                 ),
                 CmpOp::Regex => Rhs::Regexes(
                     vals.iter()
@@ -363,11 +335,8 @@ impl<'a> Compiler<'a> {
     pub fn value_expr(&mut self, e: &Expr) -> Result<(SlotId, ValType), CompileError> {
         match &e.kind {
             ExprKind::Field { name, arg } => {
-                let (fref, info) =
-                    resolve_field(self.schema, name, arg.as_deref()).map_err(|m| CompileError {
-                        message: m,
-                        pos: e.pos,
-                    })?;
+                let (fref, info) = resolve_field(self.schema, name, arg.as_deref())
+                    .map_err(|m| CompileError { message: m, pos: e.pos })?;
                 let t = ValType {
                     ftype: info.ftype,
                     list: info.multiplicity == Multiplicity::List,
@@ -380,10 +349,7 @@ impl<'a> Compiler<'a> {
                 Ok((self.slots.intern(key, SlotDef::Field(fref)), t))
             }
             ExprKind::Value(v) => Ok((
-                self.slots.intern(
-                    format!("\"{v}\""),
-                    SlotDef::Const(vec![v.as_bytes().into()]),
-                ),
+                self.slots.intern(format!("\"{v}\""), SlotDef::Const(vec![v.as_bytes().into()])),
                 string_type(v, false),
             )),
             ExprKind::TransformerList(items) => {
@@ -461,11 +427,7 @@ impl<'a> Compiler<'a> {
                 );
             }
             let (slot, t) = compiled.pop().expect("one argument");
-            if let ExprKind::Field {
-                name: fname,
-                arg: farg,
-            } = &args[0].kind
-            {
+            if let ExprKind::Field { name: fname, arg: farg } = &args[0].kind {
                 if let Ok((_, info)) = resolve_field(self.schema, fname, farg.as_deref()) {
                     if info.no_transformer {
                         return err(
@@ -508,12 +470,8 @@ impl<'a> Compiler<'a> {
             } else {
                 t.multiplicity
             };
-            let def = SlotDef::Transform {
-                kind,
-                args: vec![slot],
-                select: None,
-                input_is_list: t.list,
-            };
+            let def =
+                SlotDef::Transform { kind, args: vec![slot], select: None, input_is_list: t.list };
             return Ok((
                 self.slots.intern(key.clone(), def),
                 ValType {
@@ -530,10 +488,7 @@ impl<'a> Compiler<'a> {
         let (list, select) = match kind {
             Transform::Join => {
                 if types.len() != 2 {
-                    return err(
-                        "join() requires exactly 2 arguments: separator and list",
-                        e.pos,
-                    );
+                    return err("join() requires exactly 2 arguments: separator and list", e.pos);
                 }
                 if types[0].list {
                     return err(
@@ -553,17 +508,11 @@ impl<'a> Compiler<'a> {
                 if types.len() < 2 {
                     return err("concat() requires at least 2 arguments", e.pos);
                 }
-                if types
-                    .iter()
-                    .any(|t| t.ftype != FieldType::CharBuf || t.list)
-                {
+                if types.iter().any(|t| t.ftype != FieldType::CharBuf || t.list) {
                     return err("concat() arguments must be strings", e.pos);
                 }
                 if arg.is_some() {
-                    return err(
-                        "transformer 'concat' does not support field arguments",
-                        e.pos,
-                    );
+                    return err("transformer 'concat' does not support field arguments", e.pos);
                 }
                 (false, None)
             }
@@ -607,11 +556,7 @@ impl<'a> Compiler<'a> {
         let t = ValType {
             ftype: FieldType::CharBuf,
             list,
-            multiplicity: if list {
-                Multiplicity::List
-            } else {
-                Multiplicity::One
-            },
+            multiplicity: if list { Multiplicity::List } else { Multiplicity::One },
             name: key.clone(),
             no_rhs: false,
             filter_only: false,
@@ -634,10 +579,8 @@ impl<'a> Compiler<'a> {
             })
             && nospaces.contains('.')
         {
-            self.warnings.push((
-                format!("'{v}' may be a valid field misused as a const string value"),
-                pos,
-            ));
+            self.warnings
+                .push((format!("'{v}' may be a valid field misused as a const string value"), pos));
         }
         for t in supported_transformers(true) {
             if nospaces.len() >= t.len() + 2
@@ -660,11 +603,7 @@ fn string_type(name: &str, list: bool) -> ValType {
     ValType {
         ftype: FieldType::CharBuf,
         list,
-        multiplicity: if list {
-            Multiplicity::List
-        } else {
-            Multiplicity::One
-        },
+        multiplicity: if list { Multiplicity::List } else { Multiplicity::One },
         name: name.to_string(),
         no_rhs: false,
         filter_only: false,
@@ -693,10 +632,7 @@ fn check_op(op: Op, t: &ValType, pos: Pos) -> Result<(), CompileError> {
     let name = c.as_str();
     if t.list {
         use FieldType::*;
-        if !matches!(
-            t.ftype,
-            CharBuf | U64 | RelTime | AbsTime | Bool | IpAddr | IpNet
-        ) {
+        if !matches!(t.ftype, CharBuf | U64 | RelTime | AbsTime | Bool | IpAddr | IpNet) {
             return err(
                 format!(
                     "filter error: list filters are not supported for type '{}'",
@@ -706,10 +642,7 @@ fn check_op(op: Op, t: &ValType, pos: Pos) -> Result<(), CompileError> {
             );
         }
         if !matches!(c, In | Intersects) {
-            return err(
-                format!("filter error: '{name}' operator not supported list filters"),
-                pos,
-            );
+            return err(format!("filter error: '{name}' operator not supported list filters"), pos);
         }
         return Ok(());
     }
@@ -744,10 +677,7 @@ fn check_op(op: Op, t: &ValType, pos: Pos) -> Result<(), CompileError> {
         TypeClass::String => "string",
         TypeClass::Bytes => "buffer",
     };
-    err(
-        format!("filter error: '{name}' operator not supported for {kind} filters"),
-        pos,
-    )
+    err(format!("filter error: '{name}' operator not supported for {kind} filters"), pos)
 }
 
 /// Parses a constant into the left-hand type, as libsinsp's `string_to_rawval` does.

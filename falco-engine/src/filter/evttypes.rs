@@ -20,10 +20,7 @@ pub struct CodeSet {
 impl CodeSet {
     /// The empty set over codes `0..universe`.
     pub fn empty(universe: usize) -> CodeSet {
-        CodeSet {
-            bits: vec![0; universe.div_ceil(64)],
-            universe,
-        }
+        CodeSet { bits: vec![0; universe.div_ceil(64)], universe }
     }
 
     /// Every code in `0..universe`.
@@ -257,11 +254,7 @@ impl Visitor<'_> {
                     Invariant::Empty | Invariant::All => {
                         let empty =
                             matches!(evt_num_invariant(left, op.cmp, right), Invariant::Empty);
-                        self.last = if empty {
-                            CodeSet::empty(self.universe)
-                        } else {
-                            self.all()
-                        };
+                        self.last = if empty { CodeSet::empty(self.universe) } else { self.all() };
                         self.has_codes = true;
                         self.is_evttype_field = false;
                         let mut l = std::mem::replace(&mut self.last, CodeSet::empty(0));
@@ -353,11 +346,7 @@ mod tests {
     fn codes(s: &str) -> Vec<usize> {
         let e = Parser::new(s).parse().unwrap();
         let c = event_codes(&e, &table());
-        if c.len() > 100 {
-            vec![999]
-        } else {
-            c.iter().collect()
-        }
+        if c.len() > 100 { vec![999] } else { c.iter().collect() }
     }
 
     #[test]

@@ -13,6 +13,18 @@ use super::ast::{Expr, ExprKind, Pos};
 /// the tree recursively, so this bound is what keeps them within a thread's stack.
 pub const MAX_DEPTH: usize = 500;
 
+/// Where expansion finds the condition of a macro by name.
+pub trait MacroSource {
+    /// The condition of the visible macro `name`, if any.
+    fn lookup(&self, name: &str) -> Option<&Expr>;
+}
+
+impl MacroSource for HashMap<String, Expr> {
+    fn lookup(&self, name: &str) -> Option<&Expr> {
+        self.get(name)
+    }
+}
+
 /// What expansion found.
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -24,7 +36,8 @@ pub struct Resolved {
     pub errors: Vec<(String, Pos)>,
 }
 
-/// Expands macro references in `expr` using `macros` (name -> already parsed condition).
+/// Expands macro references in `expr`: `macros` gives the condition of a visible macro by
+/// name (any map works: `&HashMap<String, Expr>` does).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -37,18 +50,14 @@ pub struct Resolved {
 /// assert_eq!(e.to_string(), "(evt.type = open and proc.name = cat)");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn expand(expr: &mut Expr, macros: &HashMap<String, Expr>) -> Resolved {
-    let mut st = State {
-        macros,
-        path: Vec::new(),
-        out: Resolved::default(),
-    };
+pub fn expand(expr: &mut Expr, macros: &dyn MacroSource) -> Resolved {
+    let mut st = State { macros, path: Vec::new(), out: Resolved::default() };
     st.visit(expr, 1);
     st.out
 }
 
 struct State<'a> {
-    macros: &'a HashMap<String, Expr>,
+    macros: &'a dyn MacroSource,
     path: Vec<String>,
     out: Resolved,
 }
@@ -56,10 +65,9 @@ struct State<'a> {
 impl State<'_> {
     #[cold]
     fn too_deep(&mut self, pos: super::ast::Pos) {
-        self.out.errors.push((
-            format!("exceeded max depth limit of {MAX_DEPTH} after expanding macros"),
-            pos,
-        ));
+        self.out
+            .errors
+            .push((format!("exceeded max depth limit of {MAX_DEPTH} after expanding macros"), pos));
     }
 
     /// Visits `e` found at `depth` in the output tree.
@@ -80,14 +88,12 @@ impl State<'_> {
             ExprKind::Not(child) => self.visit(child, depth + 1),
             ExprKind::Identifier(name) => {
                 let name = name.clone();
-                let Some(body) = self.macros.get(&name) else {
+                let Some(body) = self.macros.lookup(&name) else {
                     self.out.unknown.push((name, e.pos));
                     return;
                 };
                 if self.path.contains(&name) {
-                    self.out
-                        .errors
-                        .push((format!("reference loop in macro '{name}'"), e.pos));
+                    self.out.errors.push((format!("reference loop in macro '{name}'"), e.pos));
                     self.out.unknown.push((name, e.pos));
                     return;
                 }
@@ -125,10 +131,7 @@ mod tests {
         let mut e = parse("b and not c");
         let r = expand(&mut e, &m);
         assert_eq!(e.to_string(), "((x.y = 1 or x.z = 2) and not c)");
-        assert_eq!(
-            r.unknown.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(),
-            ["c"]
-        );
+        assert_eq!(r.unknown.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(), ["c"]);
         let used: Vec<_> = r.used.iter().map(|u| u.0.as_str()).collect();
         assert_eq!(used, ["a", "b"]);
     }
@@ -152,11 +155,7 @@ mod tests {
         }
         let mut e = parse("m9999");
         let r = expand(&mut e, &m);
-        assert!(
-            r.errors[0].0.contains("exceeded max depth limit"),
-            "{:?}",
-            r.errors
-        );
+        assert!(r.errors[0].0.contains("exceeded max depth limit"), "{:?}", r.errors);
         // A chain of bare references does not deepen the tree but is bounded too.
         let mut m = HashMap::new();
         m.insert("m0".to_string(), parse("x.y = 1"));
@@ -165,10 +164,6 @@ mod tests {
         }
         let mut e = parse("m9999");
         let r = expand(&mut e, &m);
-        assert!(
-            r.errors[0].0.contains("exceeded max depth limit"),
-            "{:?}",
-            r.errors
-        );
+        assert!(r.errors[0].0.contains("exceeded max depth limit"), "{:?}", r.errors);
     }
 }

@@ -17,10 +17,7 @@ enum GlobTok {
     Lit(u8),
     Any,
     Star,
-    Class {
-        negated: bool,
-        items: Vec<ClassItem>,
-    },
+    Class { negated: bool, items: Vec<ClassItem> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,18 +158,11 @@ impl Glob {
                     return None;
                 }
             }
-            let (lo, used) = if c == b'\\' {
-                (*p.get(i + 1)?, 2)
-            } else {
-                (c, 1)
-            };
+            let (lo, used) = if c == b'\\' { (*p.get(i + 1)?, 2) } else { (c, 1) };
             i += used;
             if p.get(i) == Some(&b'-') && p.get(i + 1).is_some_and(|b| *b != b']') {
-                let (hi, used) = if p[i + 1] == b'\\' {
-                    (*p.get(i + 2)?, 3)
-                } else {
-                    (p[i + 1], 2)
-                };
+                let (hi, used) =
+                    if p[i + 1] == b'\\' { (*p.get(i + 2)?, 3) } else { (p[i + 1], 2) };
                 items.push(ClassItem::Range(lo, hi));
                 i += used;
             } else {
@@ -182,11 +172,7 @@ impl Glob {
     }
 
     fn fold(&self, c: u8) -> u8 {
-        if self.casefold {
-            c.to_ascii_lowercase()
-        } else {
-            c
-        }
+        if self.casefold { c.to_ascii_lowercase() } else { c }
     }
 
     fn tok_matches(&self, t: &GlobTok, c: u8) -> bool {
@@ -263,10 +249,7 @@ impl PrefixNode {
         let (head, rest) = comps.split_first().expect("components start with the root");
         let is_glob = head.iter().any(|b| matches!(b, b'?' | b'*' | b'['));
         let existing = if is_glob {
-            self.globs
-                .iter_mut()
-                .find(|(_, k, _)| k.as_slice() == *head)
-                .map(|e| &mut e.2)
+            self.globs.iter_mut().find(|(_, k, _)| k.as_slice() == *head).map(|e| &mut e.2)
         } else {
             self.dirs.get_mut(*head)
         };
@@ -287,8 +270,7 @@ impl PrefixNode {
                     n
                 });
                 if is_glob {
-                    self.globs
-                        .push((Glob::new(head, false), head.to_vec(), sub));
+                    self.globs.push((Glob::new(head, false), head.to_vec(), sub));
                 } else {
                     self.dirs.insert(head.to_vec(), sub);
                 }
@@ -309,9 +291,7 @@ impl PrefixNode {
                 return true;
             }
         }
-        self.globs
-            .iter()
-            .any(|(g, _, sub)| g.matches(head) && check(sub))
+        self.globs.iter().any(|(g, _, sub)| g.matches(head) && check(sub))
     }
 }
 
@@ -346,11 +326,8 @@ pub fn icontains(hay: &[u8], needle_lower: &[u8]) -> bool {
     if needle_lower.len() > hay.len() {
         return false;
     }
-    hay.windows(needle_lower.len()).any(|w| {
-        w.iter()
-            .zip(needle_lower)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    })
+    hay.windows(needle_lower.len())
+        .any(|w| w.iter().zip(needle_lower).all(|(a, b)| a.to_ascii_lowercase() == *b))
 }
 
 /// Parses an integer as `sscanf("%d")`/`"%u"` do: leading blanks, an optional sign, decimal
@@ -366,9 +343,9 @@ fn scan_integer(s: &str, signed: bool) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mag: u128 = digits.bytes().fold(0u128, |acc, b| {
-        (acc.saturating_mul(10)).saturating_add((b - b'0') as u128)
-    });
+    let mag: u128 = digits
+        .bytes()
+        .fold(0u128, |acc, b| (acc.saturating_mul(10)).saturating_add((b - b'0') as u128));
     if signed {
         let v: i64 = if neg {
             if mag > (i64::MAX as u128) + 1 {
@@ -383,11 +360,7 @@ fn scan_integer(s: &str, signed: bool) -> Option<u64> {
         };
         Some(v as u64)
     } else {
-        let v: u64 = if mag > u64::MAX as u128 {
-            u64::MAX
-        } else {
-            mag as u64
-        };
+        let v: u64 = if mag > u64::MAX as u128 { u64::MAX } else { mag as u64 };
         Some(if neg { v.wrapping_neg() } else { v })
     }
 }
@@ -402,11 +375,7 @@ fn scan_integer(s: &str, signed: bool) -> Option<u64> {
 /// ```
 pub fn parse_unsigned(s: &str, bits: u32) -> Result<u64, String> {
     let v = scan_integer(s, false).ok_or_else(|| format!("{s} is not a valid number"))?;
-    Ok(if bits >= 64 {
-        v
-    } else {
-        v & ((1u64 << bits) - 1)
-    })
+    Ok(if bits >= 64 { v } else { v & ((1u64 << bits) - 1) })
 }
 
 /// Parses a signed constant of `bits` width as libsinsp does (`parsed8` ... `parsed64`).
@@ -426,9 +395,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
     if b.len() % 2 != 0 {
         return None;
     }
-    b.chunks(2)
-        .map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
-        .collect()
+    b.chunks(2).map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok()).collect()
 }
 
 #[cfg(test)]

@@ -49,16 +49,8 @@ const STR_OPS: [&str; 12] = [
 ];
 const STR_MODIFIERS: [&str; 3] = ["oneof ", "anyof ", "allof "];
 const LIST_OPS: [&str; 3] = ["intersects", "in", "pmatch"];
-const TRANSFORMERS: [&str; 8] = [
-    "tolower(",
-    "toupper(",
-    "b64(",
-    "basename(",
-    "len(",
-    "join(",
-    "concat(",
-    "getopt(",
-];
+const TRANSFORMERS: [&str; 8] =
+    ["tolower(", "toupper(", "b64(", "basename(", "len(", "join(", "concat(", "getopt("];
 
 /// Every operator the parser knows, for error messages and exception validation.
 pub fn supported_operators() -> Vec<&'static str> {
@@ -81,10 +73,7 @@ pub fn supported_transformers(include_val: bool) -> Vec<&'static str> {
 }
 
 fn token_list(vals: &[&str]) -> String {
-    vals.iter()
-        .map(|v| format!("'{v}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    vals.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")
 }
 
 fn is_space(b: u8) -> bool {
@@ -129,10 +118,7 @@ impl<'a> Parser<'a> {
     }
 
     fn err<T>(&self, msg: impl Into<String>) -> Result<T> {
-        Err(ParseError {
-            message: msg.into(),
-            pos: self.pos,
-        })
+        Err(ParseError { message: msg.into(), pos: self.pos })
     }
 
     /// Parses a whole condition.
@@ -260,11 +246,7 @@ impl<'a> Parser<'a> {
             } else {
                 p.parse_check()?
             };
-            Ok(if is_not {
-                Expr::new(ExprKind::Not(Box::new(child)), pos)
-            } else {
-                child
-            })
+            Ok(if is_not { Expr::new(ExprKind::Not(Box::new(child)), pos) } else { child })
         })
     }
 
@@ -421,17 +403,8 @@ impl<'a> Parser<'a> {
         self.guarded(|p| {
             p.lex_blank();
             if p.lex_operator_list(&UNARY_OPS) {
-                let op = Op {
-                    cmp: CmpOp::Exists,
-                    modifier: None,
-                };
-                return Ok(Expr::new(
-                    ExprKind::Unary {
-                        left: Box::new(left),
-                        op,
-                    },
-                    pos,
-                ));
+                let op = Op { cmp: CmpOp::Exists, modifier: None };
+                return Ok(Expr::new(ExprKind::Unary { left: Box::new(left), op }, pos));
             }
             p.lex_blank();
             let (op, right) = if p.lex_operator_list(&NUM_OPS) {
@@ -465,11 +438,7 @@ impl<'a> Parser<'a> {
             };
             let op = Op::parse(op.trim()).expect("lexed operators are known");
             Ok(Expr::new(
-                ExprKind::Binary {
-                    left: Box::new(left),
-                    op,
-                    right: Box::new(right),
-                },
+                ExprKind::Binary { left: Box::new(left), op, right: Box::new(right) },
                 pos,
             ))
         })
@@ -589,11 +558,7 @@ impl<'a> Parser<'a> {
                     return p.err("expected a ')' token closing the transformer");
                 }
                 let arg = p.parse_optional_field_arg()?;
-                let kind = ExprKind::Transformer {
-                    name: "val".into(),
-                    args: vec![child],
-                    arg,
-                };
+                let kind = ExprKind::Transformer { name: "val".into(), args: vec![child], arg };
                 return Ok(Some(Expr::new(kind, pos)));
             }
             if p.lex_transformer_type() {
@@ -628,11 +593,10 @@ impl<'a> Parser<'a> {
             return false;
         }
         let start = self.pos.idx as usize;
-        self.last_token = self
-            .text
-            .get(start..start + n)
-            .map(str::to_string)
-            .unwrap_or_else(|| String::from_utf8_lossy(&self.input[start..start + n]).into_owned());
+        self.last_token =
+            self.text.get(start..start + n).map(str::to_string).unwrap_or_else(|| {
+                String::from_utf8_lossy(&self.input[start..start + n]).into_owned()
+            });
         self.advance_by(n);
         true
     }
@@ -649,11 +613,7 @@ impl<'a> Parser<'a> {
     }
 
     fn lex_str(&mut self, s: &str) -> bool {
-        if self.rest().starts_with(s.as_bytes()) {
-            self.take(s.len())
-        } else {
-            false
-        }
+        if self.rest().starts_with(s.as_bytes()) { self.take(s.len()) } else { false }
     }
 
     /// `not` followed by at least one POSIX space.
@@ -671,10 +631,7 @@ impl<'a> Parser<'a> {
         if lead == 0 {
             return 0;
         }
-        lead + r[lead..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count()
+        lead + r[lead..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count()
     }
 
     fn lex_identifier(&mut self) -> bool {
@@ -918,14 +875,8 @@ mod tests {
 
     #[test]
     fn precedence_and_printing() {
-        assert_eq!(
-            p("a.b=1 or c.d=2 and e.f=3"),
-            "(a.b = 1 or (c.d = 2 and e.f = 3))"
-        );
-        assert_eq!(
-            p("not a.b=1 and c.d exists"),
-            "(not a.b = 1 and c.d exists)"
-        );
+        assert_eq!(p("a.b=1 or c.d=2 and e.f=3"), "(a.b = 1 or (c.d = 2 and e.f = 3))");
+        assert_eq!(p("not a.b=1 and c.d exists"), "(not a.b = 1 and c.d exists)");
         assert_eq!(p("not not a.b=1"), "a.b = 1");
         assert_eq!(p("not(a.b=1)"), "not a.b = 1");
         assert_eq!(p("(m1 or m2)and(m3)"), "((m1 or m2) and m3)");
@@ -934,10 +885,7 @@ mod tests {
 
     #[test]
     fn values_lists_and_quotes() {
-        assert_eq!(
-            p("proc.name in (cat, \"a b\", 'c')"),
-            "proc.name in (cat, \"a b\", c)"
-        );
+        assert_eq!(p("proc.name in (cat, \"a b\", 'c')"), "proc.name in (cat, \"a b\", c)");
         assert_eq!(p("proc.name in ()"), "proc.name in ()");
         assert_eq!(p("proc.name in my_list"), "proc.name in my_list");
         assert_eq!(p("fd.name = '/tmp/x\\ty'"), "fd.name = \"/tmp/x\\ty\"");
@@ -952,36 +900,18 @@ mod tests {
     #[test]
     fn transformers_and_val() {
         assert_eq!(p("tolower(proc.name) = bash"), "tolower(proc.name) = bash");
-        assert_eq!(
-            p("len(toupper( proc.name ))>3"),
-            "len(toupper(proc.name)) > 3"
-        );
-        assert_eq!(
-            p("proc.name = val(proc.pname)"),
-            "proc.name = val(proc.pname)"
-        );
-        assert_eq!(
-            p("join(\",\", (proc.name, \"x\")) = y"),
-            "join(\",\",(proc.name,\"x\")) = y"
-        );
-        assert_eq!(
-            p("getopt(proc.args, \"t:\")[t] = x"),
-            "getopt(proc.args,\"t:\")[t] = x"
-        );
+        assert_eq!(p("len(toupper( proc.name ))>3"), "len(toupper(proc.name)) > 3");
+        assert_eq!(p("proc.name = val(proc.pname)"), "proc.name = val(proc.pname)");
+        assert_eq!(p("join(\",\", (proc.name, \"x\")) = y"), "join(\",\",(proc.name,\"x\")) = y");
+        assert_eq!(p("getopt(proc.args, \"t:\")[t] = x"), "getopt(proc.args,\"t:\")[t] = x");
     }
 
     #[test]
     fn modifiers() {
-        assert_eq!(
-            p("proc.name startswith anyof (ba, zs)"),
-            "proc.name startswith anyof (ba, zs)"
-        );
+        assert_eq!(p("proc.name startswith anyof (ba, zs)"), "proc.name startswith anyof (ba, zs)");
         assert_eq!(p("proc.name = oneof (a, b)"), "proc.name = oneof (a, b)");
         // "anyof" followed by a boolean keyword is a plain value.
-        assert_eq!(
-            p("proc.name = anyof and a.b=1"),
-            "(proc.name = anyof and a.b = 1)"
-        );
+        assert_eq!(p("proc.name = anyof and a.b=1"), "(proc.name = anyof and a.b = 1)");
     }
 
     #[test]
@@ -994,14 +924,8 @@ mod tests {
         assert_eq!(p("(a.b=1"), "ERR expected a ')' token @1:7");
         assert!(p("a.b").starts_with("ERR expected a valid check operator: one of 'exists', '<='"));
         assert_eq!(p("a.b in (x"), "ERR expected a ')' token @1:10");
-        assert_eq!(
-            p("fd.name='\\q'"),
-            "ERR unsupported string escape sequence: \\q @1:13"
-        );
-        assert_eq!(
-            p("a.b=1 and"),
-            "ERR expected blank or '(' after 'and' @1:10"
-        );
+        assert_eq!(p("fd.name='\\q'"), "ERR unsupported string escape sequence: \\q @1:13");
+        assert_eq!(p("a.b=1 and"), "ERR expected blank or '(' after 'and' @1:10");
     }
 
     #[test]

@@ -277,12 +277,7 @@ impl Scratch {
                 self.tmp_spans = spans;
                 (start, self.values.len())
             }
-            SlotDef::Transform {
-                kind,
-                args,
-                select,
-                input_is_list,
-            } => {
+            SlotDef::Transform { kind, args, select, input_is_list } => {
                 let mut spans = [(0usize, 0usize); 8];
                 let n = args.len().min(8);
                 for (k, s) in args.iter().take(n).enumerate() {
@@ -643,14 +638,12 @@ impl Check {
             Rhs::NumSet(set) => num_key(v).is_some_and(|k| set.contains(&k)),
             Rhs::Prefixes(p) => matches!(v, Value::Str(s) if p.matches(s)),
             Rhs::Many(cs) => self.many(cs.len(), |i, op| cmp_const(op, v, &cs[i])),
-            Rhs::Globs(gs) => self.many(
-                gs.len(),
-                |i, _| matches!(v, Value::Str(s) if gs[i].matches(s)),
-            ),
-            Rhs::Regexes(rs) => self.many(
-                rs.len(),
-                |i, _| matches!(v, Value::Str(s) if rs[i].is_match(s)),
-            ),
+            Rhs::Globs(gs) => {
+                self.many(gs.len(), |i, _| matches!(v, Value::Str(s) if gs[i].matches(s)))
+            }
+            Rhs::Regexes(rs) => {
+                self.many(rs.len(), |i, _| matches!(v, Value::Str(s) if rs[i].is_match(s)))
+            }
             Rhs::Slot(_) => {
                 let Some((vals, a, b)) = rhs_vals else {
                     return false;

@@ -31,11 +31,7 @@ pub struct Fail {
 impl Fail {
     /// A `LOAD_ERR_VALIDATE` failure.
     pub fn validate(message: impl Into<String>, ctx: &Context) -> Fail {
-        Fail {
-            code: ErrorCode::Validate,
-            message: message.into(),
-            ctx: ctx.clone(),
-        }
+        Fail { code: ErrorCode::Validate, message: message.into(), ctx: ctx.clone() }
     }
 }
 
@@ -43,21 +39,14 @@ impl Fail {
 pub type Step = Result<(), Fail>;
 
 fn ensure(cond: bool, message: impl FnOnce() -> String, ctx: &Context) -> Step {
-    if cond {
-        Ok(())
-    } else {
-        Err(Fail::validate(message(), ctx))
-    }
+    if cond { Ok(()) } else { Err(Fail::validate(message(), ctx)) }
 }
 
 /// The sources known while loading: name -> schema.
 pub type Sources<'a> = &'a [(String, std::sync::Arc<Schema>)];
 
 fn find_source<'a>(sources: Sources<'a>, name: &str) -> Option<&'a Schema> {
-    sources
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, s)| s.as_ref())
+    sources.iter().find(|(n, _)| n == name).map(|(_, s)| s.as_ref())
 }
 
 /// Everything collected so far, across files.
@@ -85,10 +74,7 @@ fn is_operator_defined(op: &str) -> bool {
 fn is_str_operator_with_modifier(op: &str) -> bool {
     use crate::filter::ast::CmpOp::*;
     match Op::parse(op) {
-        Some(Op {
-            cmp,
-            modifier: Some(_),
-        }) => matches!(
+        Some(Op { cmp, modifier: Some(_) }) => matches!(
             cmp,
             Eq | Ne
                 | Contains
@@ -141,11 +127,7 @@ fn validate_exception(source: Option<&Schema>, ex: &mut ExceptionInfo) -> Step {
         if !ex.comps.is_valid() {
             ex.comps = Entry::string("in");
         }
-        ensure(
-            !ex.comps.is_list,
-            || "Fields and comps must both be strings".into(),
-            &ex.ctx,
-        )?;
+        ensure(!ex.comps.is_list, || "Fields and comps must both be strings".into(), &ex.ctx)?;
         normalize_comp(&mut ex.comps.item);
         let c = ex.comps.item.as_str();
         ensure(
@@ -198,12 +180,7 @@ impl Collector {
         for r in &req.alternatives {
             ensure(
                 Version::parse(&r.version).is_some(),
-                || {
-                    format!(
-                        "Invalid required version '{}' for plugin '{}'",
-                        r.version, r.name
-                    )
-                },
+                || format!("Invalid required version '{}' for plugin '{}'", r.version, r.name),
                 &req.ctx,
             )?;
             ensure(
@@ -320,10 +297,7 @@ impl Collector {
         }
         match find_source(sources, &prev.source) {
             Some(s) => Ok(Some(s)),
-            None => Err(Fail::validate(
-                format!("Unknown source {}", prev.source),
-                ctx,
-            )),
+            None => Err(Fail::validate(format!("Unknown source {}", prev.source), ctx)),
         }
     }
 

@@ -144,11 +144,7 @@ fn quote_item(e: &str) -> String {
 }
 
 fn paren_item(e: &str) -> String {
-    if e.starts_with('(') {
-        e.to_string()
-    } else {
-        format!("({e})")
-    }
+    if e.starts_with('(') { e.to_string() } else { format!("({e})") }
 }
 
 fn is_operator_for_list(op: &str) -> bool {
@@ -205,11 +201,8 @@ fn build_exceptions(
                     }
                     let comp = &ex.comps.items[k].item;
                     let istr = if values.items[k].is_list {
-                        let parts: Vec<String> = values.items[k]
-                            .items
-                            .iter()
-                            .map(|v| quote_item(&v.item))
-                            .collect();
+                        let parts: Vec<String> =
+                            values.items[k].items.iter().map(|v| quote_item(&v.item)).collect();
                         format!("({})", parts.join(", "))
                     } else if is_operator_for_list(comp) {
                         paren_item(&values.items[k].item)
@@ -281,11 +274,24 @@ fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
             s += sub.len() + 1;
             used = true;
         }
-        start = finder
-            .find(&cnd.as_bytes()[(s + 1).min(cnd.len())..])
-            .map(|p| p + s + 1);
+        start = finder.find(&cnd.as_bytes()[(s + 1).min(cnd.len())..]).map(|p| p + s + 1);
     }
     used
+}
+
+/// The macros visible to an item: those first defined before `limit`.
+struct Visible<'a> {
+    asts: &'a [(String, Expr)],
+    infos: &'a [&'a crate::rules::items::MacroInfo],
+    by_name: &'a HashMap<&'a str, usize>,
+    limit: usize,
+}
+
+impl macros::MacroSource for Visible<'_> {
+    fn lookup(&self, name: &str) -> Option<&Expr> {
+        let i = *self.by_name.get(name)?;
+        (self.infos[i].index < self.limit).then(|| &self.asts[i].1)
+    }
 }
 
 struct ListOut {
@@ -352,11 +358,7 @@ fn compile_inner(
                 _ => items.push(it.clone()),
             }
         }
-        lists.push(ListOut {
-            name: l.name.clone(),
-            items,
-            used: false,
-        });
+        lists.push(ListOut { name: l.name.clone(), items, used: false });
     }
     for n in used_lists {
         if let Some(l) = lists.iter_mut().find(|l| l.name == n) {
@@ -372,15 +374,15 @@ fn compile_inner(
     }
     let mut macro_used: HashMap<String, bool> = HashMap::new();
     let infos: Vec<_> = col.macros.iter().collect();
+    let by_name: HashMap<&str, usize> =
+        infos.iter().enumerate().map(|(i, m)| (m.name.as_str(), i)).collect();
     for i in 0..macro_asts.len() {
         let info = infos[i];
-        let visible: HashMap<String, Expr> = infos
-            .iter()
-            .zip(&macro_asts)
-            .filter(|(mi, _)| mi.index < info.visibility)
-            .map(|(mi, (_, ast))| (mi.name.clone(), ast.clone()))
-            .collect();
+        // Expand macro i with the macros defined before its last definition; the others are
+        // already expanded, in order, as in Falco.
         let mut ast = macro_asts[i].1.clone();
+        let visible =
+            Visible { asts: &macro_asts, infos: &infos, by_name: &by_name, limit: info.visibility };
         let r = macros::expand(&mut ast, &visible);
         check_resolved(&r, &info.cond, &info.ctx)?;
         for (u, _) in &r.used {
@@ -388,7 +390,8 @@ fn compile_inner(
         }
         macro_asts[i].1 = ast;
     }
-    let all_macros: HashMap<String, Expr> = macro_asts.iter().cloned().collect();
+    let all_macros =
+        Visible { asts: &macro_asts, infos: &infos, by_name: &by_name, limit: usize::MAX };
 
     let mut out = CompileOutput::default();
     for (name, schema) in sources {
@@ -475,7 +478,7 @@ fn compile_rule(
     cfg: &CompileConfig,
     r: &RuleInfo,
     lists: &mut [ListOut],
-    macros_all: &HashMap<String, Expr>,
+    macros_all: &dyn macros::MacroSource,
     macro_used: &mut HashMap<String, bool>,
     src: &mut CompiledSource,
     res: &mut LoadResult,
@@ -526,11 +529,7 @@ fn compile_rule(
             message: e.0,
             ctx: r.output_ctx.clone(),
         })?;
-        let fmt = if ef.raw {
-            ExtraFieldFormat::Raw(f)
-        } else {
-            ExtraFieldFormat::Text(f)
-        };
+        let fmt = if ef.raw { ExtraFieldFormat::Raw(f) } else { ExtraFieldFormat::Text(f) };
         extra_fields.retain(|(k, _): &(String, ExtraFieldFormat)| k != &ef.key);
         extra_fields.push((ef.key.clone(), fmt));
     }
@@ -555,11 +554,7 @@ fn compile_rule(
                 res.add_warning(WarningCode::UnknownFilter, e.message, ctx);
                 return Ok(None);
             }
-            return Err(Fail {
-                code: ErrorCode::CompileCondition,
-                message: e.message,
-                ctx,
-            });
+            return Err(Fail { code: ErrorCode::CompileCondition, message: e.message, ctx });
         }
     };
     for (msg, pos) in std::mem::take(&mut compiler.warnings) {
@@ -636,9 +631,7 @@ mod tests {
         };
         let mut cond = "evt.type=open".to_string();
         let mut fields = BTreeSet::new();
-        build_exceptions(&[ex], &mut fields, &mut cond)
-            .ok()
-            .unwrap();
+        build_exceptions(&[ex], &mut fields, &mut cond).ok().unwrap();
         assert_eq!(
             cond,
             "(evt.type=open) and not (( proc.name = cat and  fd.name in (/tmp/a b)) or ( proc.name = \"my cmd\" and  fd.name in (a, b)))"
@@ -651,9 +644,7 @@ mod tests {
             values: vec![Entry::string("cat"), Entry::string("x y")],
         };
         let mut cond = "a".to_string();
-        build_exceptions(&[single], &mut fields, &mut cond)
-            .ok()
-            .unwrap();
+        build_exceptions(&[single], &mut fields, &mut cond).ok().unwrap();
         assert_eq!(cond, "(a) and not (proc.name in (cat, \"x y\"))");
     }
 }

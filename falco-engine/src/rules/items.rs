@@ -16,10 +16,7 @@ pub struct Indexed<T> {
 
 impl<T> Default for Indexed<T> {
     fn default() -> Self {
-        Indexed {
-            items: Vec::new(),
-            by_name: HashMap::new(),
-        }
+        Indexed { items: Vec::new(), by_name: HashMap::new() }
     }
 }
 
@@ -114,11 +111,7 @@ pub struct Entry {
 impl Entry {
     /// A string entry.
     pub fn string(s: &str) -> Entry {
-        Entry {
-            is_list: false,
-            item: s.to_string(),
-            items: Vec::new(),
-        }
+        Entry { is_list: false, item: s.to_string(), items: Vec::new() }
     }
 
     /// True when the entry was given with content.
@@ -295,11 +288,7 @@ impl Version {
                 return None;
             }
             let v: u64 = t[..n].parse().unwrap_or(u64::MAX);
-            let v = if neg {
-                (v as u32).wrapping_neg()
-            } else {
-                v as u32
-            };
+            let v = if neg { (v as u32).wrapping_neg() } else { v as u32 };
             Some((v, &t[n..]))
         }
         let (major, r) = num(s)?;
@@ -307,11 +296,7 @@ impl Version {
         let (minor, r) = num(r)?;
         let r = r.strip_prefix('.')?;
         let (patch, _) = num(r)?;
-        Some(Version {
-            major,
-            minor,
-            patch,
-        })
+        Some(Version { major, minor, patch })
     }
 
     /// True when a component providing `self` satisfies a requirement of `required`: same

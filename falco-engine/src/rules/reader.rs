@@ -28,19 +28,11 @@ pub struct ReadConfig<'a> {
 }
 
 fn fail(message: impl Into<String>, ctx: &Context) -> Fail {
-    Fail {
-        code: ErrorCode::YamlValidate,
-        message: message.into(),
-        ctx: ctx.clone(),
-    }
+    Fail { code: ErrorCode::YamlValidate, message: message.into(), ctx: ctx.clone() }
 }
 
 fn ensure(cond: bool, message: impl FnOnce() -> String, ctx: &Context) -> Step {
-    if cond {
-        Ok(())
-    } else {
-        Err(fail(message(), ctx))
-    }
+    if cond { Ok(()) } else { Err(fail(message(), ctx)) }
 }
 
 /// How a value may be absent or empty.
@@ -90,9 +82,7 @@ fn scalar<'n>(
 }
 
 fn decode_str(item: &Node, key: &str, ctx: &Context, need: Need) -> Result<Option<String>, Fail> {
-    Ok(scalar(item, key, ctx, need)?
-        .and_then(|n| n.scalar())
-        .map(str::to_string))
+    Ok(scalar(item, key, ctx, need)?.and_then(|n| n.scalar()).map(str::to_string))
 }
 
 fn required_str(item: &Node, key: &str, ctx: &Context) -> Result<String, Fail> {
@@ -103,10 +93,7 @@ fn decode_bool(item: &Node, key: &str, ctx: &Context, need: Need) -> Result<Opti
     match scalar(item, key, ctx, need)? {
         None => Ok(None),
         Some(n) => n.as_bool().map(Some).ok_or_else(|| {
-            fail(
-                "Can't decode YAML scalar value",
-                &ctx.child(n.mark, ItemType::ValueFor, key),
-            )
+            fail("Can't decode YAML scalar value", &ctx.child(n.mark, ItemType::ValueFor, key))
         }),
     }
 }
@@ -115,10 +102,7 @@ fn decode_u32(item: &Node, key: &str, ctx: &Context, need: Need) -> Result<Optio
     match scalar(item, key, ctx, need)? {
         None => Ok(None),
         Some(n) => n.as_u32().map(Some).ok_or_else(|| {
-            fail(
-                "Can't decode YAML scalar value",
-                &ctx.child(n.mark, ItemType::ValueFor, key),
-            )
+            fail("Can't decode YAML scalar value", &ctx.child(n.mark, ItemType::ValueFor, key))
         }),
     }
 }
@@ -183,11 +167,7 @@ fn decode_overrides(
                 append.insert(key);
             }
             "replace" => {
-                ensure(
-                    can_replace,
-                    || format!("Key '{key}' cannot be replaced"),
-                    &kctx,
-                )?;
+                ensure(can_replace, || format!("Key '{key}' cannot be replaced"), &kctx)?;
                 replace.insert(key);
             }
             _ => {
@@ -216,10 +196,7 @@ fn decode_exception_entry(val: &Node, key: &str, ctx: &Context) -> Result<Entry,
             Ok(Entry::string(text))
         }
         yaml::NodeKind::Seq(items) => {
-            let mut out = Entry {
-                is_list: true,
-                ..Entry::default()
-            };
+            let mut out = Entry { is_list: true, ..Entry::default() };
             for v in items {
                 let lctx = vctx.child(v.mark, ItemType::Exception, "");
                 out.items.push(decode_exception_entry(v, "", &lctx)?);
@@ -244,19 +221,11 @@ fn read_exceptions(
         return Ok(Some(Vec::new()));
     }
     let exes_ctx = parent.child(exs.mark, ItemType::Exceptions, "");
-    ensure(
-        exs.is_seq(),
-        || "Rule exceptions must be a sequence".into(),
-        &exes_ctx,
-    )?;
+    ensure(exs.is_seq(), || "Rule exceptions must be a sequence".into(), &exes_ctx)?;
     let mut out: Vec<ExceptionInfo> = Vec::new();
     for ex in exs.items() {
         let tmp = exes_ctx.child(ex.mark, ItemType::Exception, "");
-        ensure(
-            ex.is_map(),
-            || "Rule exception must be a mapping".into(),
-            &tmp,
-        )?;
+        ensure(ex.is_map(), || "Rule exception must be a mapping".into(), &tmp)?;
         let name = required_str(ex, "name", &tmp)?;
         let ex_ctx = parent.child(ex.mark, ItemType::Exception, &name);
         if out.iter().any(|e| e.name == name) {
@@ -296,13 +265,7 @@ fn read_exceptions(
             ),
             None => {}
         }
-        out.push(ExceptionInfo {
-            ctx: ex_ctx,
-            name,
-            fields,
-            comps,
-            values,
-        });
+        out.push(ExceptionInfo { ctx: ex_ctx, name, fields, comps, values });
     }
     Ok(Some(out))
 }
@@ -359,16 +322,8 @@ pub fn read(
             continue;
         }
         let step = (|| -> Step {
-            ensure(
-                doc.is_map() || doc.is_seq(),
-                || "Rules content is not yaml".into(),
-                &ctx,
-            )?;
-            ensure(
-                doc.is_seq(),
-                || "Rules content is not yaml array of objects".into(),
-                &ctx,
-            )?;
+            ensure(doc.is_map() || doc.is_seq(), || "Rules content is not yaml".into(), &ctx)?;
+            ensure(doc.is_seq(), || "Rules content is not yaml array of objects".into(), &ctx)?;
             for item in doc.items() {
                 if !item.is_null() {
                     read_item(cfg, collector, item, &ctx, res)?;
@@ -432,18 +387,11 @@ fn read_item(
         )?;
         for plugin in reqs.items() {
             let tmp = ctx.child(plugin.mark, ItemType::RequiredPluginVersionsEntry, "");
-            ensure(
-                plugin.is_map(),
-                || "Plugin version must be a mapping".into(),
-                &tmp,
-            )?;
+            ensure(plugin.is_map(), || "Plugin version must be a mapping".into(), &tmp)?;
             let pname = required_str(plugin, "name", &tmp)?;
             let pctx = ctx.child(plugin.mark, ItemType::RequiredPluginVersionsEntry, &pname);
             let version = required_str(plugin, "version", &pctx)?;
-            let mut alternatives = vec![PluginRequirement {
-                name: pname,
-                version,
-            }];
+            let mut alternatives = vec![PluginRequirement { name: pname, version }];
             if let Some(alts) = plugin.get("alternatives") {
                 ensure(
                     alts.is_seq(),
@@ -458,16 +406,10 @@ fn read_item(
                         &tmp,
                     )?;
                     let aname = required_str(alt, "name", &tmp)?;
-                    let actx = pctx.child(
-                        alt.mark,
-                        ItemType::RequiredPluginVersionsAlternative,
-                        &aname,
-                    );
+                    let actx =
+                        pctx.child(alt.mark, ItemType::RequiredPluginVersionsAlternative, &aname);
                     let version = required_str(alt, "version", &actx)?;
-                    alternatives.push(PluginRequirement {
-                        name: aname,
-                        version,
-                    });
+                    alternatives.push(PluginRequirement { name: aname, version });
                 }
             }
             collector.require_plugin_versions(PluginRequirementAlternatives {
@@ -499,13 +441,7 @@ fn read_item(
             || ERROR_OVERRIDE_APPEND.into(),
             &ctx,
         )?;
-        let info = ListInfo {
-            ctx: ctx.clone(),
-            index: 0,
-            visibility: 0,
-            name,
-            items,
-        };
+        let info = ListInfo { ctx: ctx.clone(), index: 0, visibility: 0, name, items };
         if legacy_append || oa.contains("items") {
             collector.append_list(info, legacy_append)?;
         } else {
@@ -536,25 +472,13 @@ fn read_item(
             || ERROR_OVERRIDE_APPEND.into(),
             &ctx,
         )?;
-        let info = MacroInfo {
-            ctx: ctx.clone(),
-            cond_ctx,
-            index: 0,
-            visibility: 0,
-            name,
-            cond,
-        };
+        let info = MacroInfo { ctx: ctx.clone(), cond_ctx, index: 0, visibility: 0, name, cond };
         if legacy_append || oa.contains("condition") {
             collector.append_macro(info, legacy_append)?;
         } else {
             collector.define_macro(info);
         }
-        warn_unknown_keys(
-            item,
-            &["macro", "condition", "append", "override"],
-            res,
-            &ctx,
-        );
+        warn_unknown_keys(item, &["macro", "condition", "append", "override"], res, &ctx);
     } else if item.get("rule").is_some() {
         read_rule(cfg, collector, item, parent, res)?;
     } else {
@@ -599,12 +523,8 @@ const RULE_KEYS: [&str; 15] = [
 fn parse_priority(item: &Node, ctx: &Context) -> Result<Priority, Fail> {
     let p = required_str(item, "priority", ctx)?;
     let node = item.get("priority").expect("decoded above");
-    Priority::parse(&p).ok_or_else(|| {
-        fail(
-            "Invalid priority",
-            &ctx.child(node.mark, ItemType::RulePriority, ""),
-        )
-    })
+    Priority::parse(&p)
+        .ok_or_else(|| fail("Invalid priority", &ctx.child(node.mark, ItemType::RulePriority, "")))
 }
 
 fn read_rule(
@@ -624,11 +544,7 @@ fn read_rule(
     }
     let (oa, or) = decode_overrides(item, &RULE_APPENDABLE, &RULE_REPLACEABLE, &ctx)?;
     let has_overrides = !oa.is_empty() || !or.is_empty();
-    ensure(
-        !(has_append && has_overrides),
-        || ERROR_OVERRIDE_APPEND.into(),
-        &ctx,
-    )?;
+    ensure(!(has_append && has_overrides), || ERROR_OVERRIDE_APPEND.into(), &ctx)?;
 
     if has_overrides {
         // The keys present that an override may name; each must be named by one.
@@ -736,17 +652,11 @@ fn read_rule(
         collector.enable_rule(&name, enabled, &ctx)?;
     } else {
         let cond = required_str(item, "condition", &ctx)?;
-        let cond_ctx = ctx.child(
-            item.get("condition").expect("decoded").mark,
-            ItemType::RuleCondition,
-            "",
-        );
+        let cond_ctx =
+            ctx.child(item.get("condition").expect("decoded").mark, ItemType::RuleCondition, "");
         let output = required_str(item, "output", &ctx)?;
-        let output_ctx = ctx.child(
-            item.get("output").expect("decoded").mark,
-            ItemType::RuleOutput,
-            "",
-        );
+        let output_ctx =
+            ctx.child(item.get("output").expect("decoded").mark, ItemType::RuleOutput, "");
         let desc = required_str(item, "desc", &ctx)?;
         let priority = parse_priority(item, &ctx)?;
         let source =

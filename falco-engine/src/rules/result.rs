@@ -263,11 +263,7 @@ pub struct Position {
 
 impl From<Mark> for Position {
     fn from(m: Mark) -> Self {
-        Position {
-            offset: m.offset,
-            line: m.line,
-            column: m.column,
-        }
+        Position { offset: m.offset, line: m.line, column: m.column }
     }
 }
 
@@ -317,10 +313,7 @@ impl Context {
             item_type,
             item_name: item_name.to_string(),
         });
-        Context {
-            locs,
-            alt_content: self.alt_content.clone(),
-        }
+        Context { locs, alt_content: self.alt_content.clone() }
     }
 
     /// A location inside a condition: `pos` is the condition parser's position and is added to
@@ -344,10 +337,7 @@ impl Context {
             item_type: ItemType::ConditionExpression,
             item_name: String::new(),
         });
-        Context {
-            locs,
-            alt_content: Some((condition.to_string(), pos.idx as usize)),
-        }
+        Context { locs, alt_content: Some((condition.to_string(), pos.idx as usize)) }
     }
 
     /// The content name of the first location (the file).
@@ -504,11 +494,7 @@ pub struct LoadResult {
 impl LoadResult {
     /// An empty result for the content named `name`.
     pub fn new(name: &str) -> LoadResult {
-        LoadResult {
-            name: name.to_string(),
-            errors: Vec::new(),
-            warnings: Vec::new(),
-        }
+        LoadResult { name: name.to_string(), errors: Vec::new(), warnings: Vec::new() }
     }
 
     /// True when there is no error.
@@ -523,11 +509,7 @@ impl LoadResult {
 
     /// Records an error.
     pub fn add_error(&mut self, code: ErrorCode, message: impl Into<String>, context: Context) {
-        self.errors.push(LoadError {
-            code,
-            message: message.into(),
-            context,
-        });
+        self.errors.push(LoadError { code, message: message.into(), context });
     }
 
     /// Records a warning.
@@ -574,12 +556,7 @@ impl LoadResult {
                 .iter()
                 .map(|w| format!("{} ({})", w.code.as_str(), w.summary()))
                 .collect();
-            let _ = write!(
-                s,
-                "\n {} warnings: [{}]",
-                self.warnings.len(),
-                items.join(" ")
-            );
+            let _ = write!(s, "\n {} warnings: [{}]", self.warnings.len(), items.join(" "));
         }
         s
     }
@@ -601,13 +578,8 @@ impl LoadResult {
                 s.push_str("------\n");
                 s.push_str(&e.context.snippet(contents, SNIPPET_WIDTH));
                 s.push_str("------\n");
-                let _ = writeln!(
-                    s,
-                    "{} ({}): {}",
-                    e.code.as_str(),
-                    e.code.description(),
-                    e.message
-                );
+                let _ =
+                    writeln!(s, "{} ({}): {}", e.code.as_str(), e.code.description(), e.message);
             }
         }
         if !self.warnings.is_empty() {
@@ -671,11 +643,7 @@ mod tests {
     use super::*;
 
     fn mark(offset: usize, line: usize, column: usize) -> Mark {
-        Mark {
-            offset,
-            line,
-            column,
-        }
+        Mark { offset, line, column }
     }
 
     #[test]
@@ -696,23 +664,10 @@ mod tests {
         let mut contents = HashMap::new();
         contents.insert("f.yaml".to_string(), text.to_string());
         let ctx = Context::new("f.yaml").child(mark(13, 1, 2), ItemType::Rule, "r1");
-        assert_eq!(
-            ctx.snippet(&contents, SNIPPET_WIDTH),
-            "  condition: evt.type=open foo\n  ^\n"
-        );
-        let cond = ctx.in_condition(
-            Pos {
-                idx: 14,
-                line: 1,
-                col: 15,
-            },
-            "evt.type=open foo",
-        );
+        assert_eq!(ctx.snippet(&contents, SNIPPET_WIDTH), "  condition: evt.type=open foo\n  ^\n");
+        let cond = ctx.in_condition(Pos { idx: 14, line: 1, col: 15 }, "evt.type=open foo");
         assert_eq!(cond.locations()[2].name, "\"evt.type=open foo\"");
-        assert_eq!(
-            cond.snippet(&contents, SNIPPET_WIDTH),
-            "evt.type=open foo\n              ^\n"
-        );
+        assert_eq!(cond.snippet(&contents, SNIPPET_WIDTH), "evt.type=open foo\n              ^\n");
         let long = ctx.in_condition(Pos::default(), "a.b = 1 and c.d = 2 and e.f = 3");
         assert_eq!(long.locations()[2].name, "\"a.b = 1 and c.d =...\"");
     }
@@ -739,13 +694,7 @@ mod tests {
         let j = r.as_json(&HashMap::new());
         assert_eq!(j["successful"], false);
         assert_eq!(j["errors"][0]["code"], "LOAD_ERR_YAML_PARSE");
-        assert_eq!(
-            j["warnings"][0]["codedesc"],
-            WarningCode::UnusedMacro.long_description()
-        );
-        assert_eq!(
-            j["errors"][0]["context"]["snippet"],
-            "<No context for file + f.yaml>\n"
-        );
+        assert_eq!(j["warnings"][0]["codedesc"], WarningCode::UnusedMacro.long_description());
+        assert_eq!(j["errors"][0]["context"]["snippet"], "<No context for file + f.yaml>\n");
     }
 }

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use libyaml_safer::{EventData, Parser, ScalarStyle};
 
 /// Where a node starts, counted as yaml-cpp counts (`Mark`): byte offset, 0-based line and
 /// 0-based column.
@@ -165,7 +165,7 @@ pub struct YamlError {
 /// Limit on nodes created by alias expansion, against "billion laughs" documents.
 const MAX_ALIAS_NODES: usize = 1_000_000;
 
-/// Converts saphyr's character-based markers to byte offsets.
+/// Converts libyaml's character-based marks to byte offsets.
 struct Positions<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
@@ -182,75 +182,59 @@ impl<'a> Positions<'a> {
         Positions { text, line_starts }
     }
 
-    /// saphyr lines are 1-based, columns 0-based, in characters.
-    fn mark(&self, line: usize, col: usize) -> Mark {
-        let line0 = line.saturating_sub(1);
-        let start = self
-            .line_starts
-            .get(line0)
-            .copied()
-            .unwrap_or(self.text.len());
+    /// libyaml marks: 0-based line and column, the column in characters.
+    fn mark(&self, line0: usize, col: usize) -> Mark {
+        let start = self.line_starts.get(line0).copied().unwrap_or(self.text.len());
         let rest = &self.text[start..];
-        let byte_col = rest
-            .char_indices()
-            .nth(col)
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        Mark {
-            offset: start + byte_col,
-            line: line0,
-            column: col,
-        }
+        let byte_col = rest.char_indices().nth(col).map(|(i, _)| i).unwrap_or(rest.len());
+        Mark { offset: start + byte_col, line: line0, column: col }
     }
 }
 
-/// Maps saphyr's error texts to the yaml-cpp messages users and tools know.
-fn yaml_cpp_message(info: &str) -> Cow<'_, str> {
-    let table: [(&str, &str); 9] = [
+/// Maps libyaml's problem texts to the yaml-cpp messages users and tools know.
+fn yaml_cpp_message<'a>(problem: &'a str, context: Option<&str>, at_tab: bool) -> Cow<'a, str> {
+    let table: [(&str, &str); 8] = [
         ("mapping values are not allowed", "illegal map value"),
         ("expected ',' or ']'", "end of sequence flow not found"),
         ("expected ',' or '}'", "end of map flow not found"),
-        (
-            "did not find expected '-' indicator",
-            "end of sequence not found",
-        ),
+        ("did not find expected '-' indicator", "end of sequence not found"),
         ("did not find expected key", "end of map not found"),
-        ("while scanning a quoted scalar", "end of string not found"),
-        (
-            "tabs disallowed",
-            "illegal tab when looking for indentation",
-        ),
-        (
-            "found undefined anchor",
-            "the referenced anchor is not defined",
-        ),
-        ("unknown anchor", "the referenced anchor is not defined"),
+        ("found undefined alias", "the referenced anchor is not defined"),
+        ("found unknown escape character", "unknown escape character"),
+        ("found character that cannot start any token", "unknown token"),
     ];
+    if at_tab {
+        return Cow::Borrowed("illegal tab when looking for indentation");
+    }
+    if context.is_some_and(|c| c.contains("quoted scalar")) && problem.contains("end of stream") {
+        return Cow::Borrowed("end of string not found");
+    }
     for (pat, msg) in table {
-        if info.contains(pat) {
+        if problem.contains(pat) {
             return Cow::Borrowed(msg);
         }
     }
-    Cow::Borrowed(info)
+    Cow::Borrowed(problem)
 }
 
-fn scan_error(pos: &Positions<'_>, e: &ScanError) -> YamlError {
-    let m = e.marker();
-    let mark = pos.mark(m.line(), m.col());
+fn scan_error(pos: &Positions<'_>, e: &libyaml_safer::Error) -> YamlError {
+    let m = e.problem_mark().unwrap_or_default();
+    let mark = pos.mark(m.line as usize, m.column as usize);
+    let at_tab = pos.text.as_bytes().get(mark.offset) == Some(&b'\t');
     YamlError {
         message: format!(
             "yaml-cpp: error at line {}, column {}: {}",
             mark.line + 1,
             mark.column + 1,
-            yaml_cpp_message(e.info())
+            yaml_cpp_message(e.problem(), e.context(), at_tab)
         ),
         mark,
     }
 }
 
 enum Frame {
-    Seq(Vec<Node>, Mark, usize),
-    Map(Vec<(Node, Node)>, Option<Node>, Mark, usize),
+    Seq(Vec<Node>, Mark, Option<String>),
+    Map(Vec<(Node, Node)>, Option<Node>, Mark, Option<String>),
 }
 
 /// Parses every document of `text`.
@@ -260,99 +244,79 @@ enum Frame {
 /// ```
 pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
     let pos = Positions::new(text);
-    let mut parser = Parser::new_from_str(text);
+    let mut input = text.as_bytes();
+    let mut parser = Parser::new();
+    parser.set_input_string(&mut input);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut anchors: HashMap<String, Node> = HashMap::new();
     let mut alias_nodes = 0usize;
     let mut doc_root: Option<Node> = None;
-    let mut in_doc = false;
 
-    while let Some(next) = parser.next_event() {
-        let (event, span): (Event<'_>, Span) = next.map_err(|e| scan_error(&pos, &e))?;
-        let mark = pos.mark(span.start.line(), span.start.col());
-        let node = match event {
-            Event::StreamStart | Event::Nothing => continue,
-            Event::StreamEnd => break,
-            Event::DocumentStart(_) => {
-                in_doc = true;
+    loop {
+        let event = parser.parse().map_err(|e| scan_error(&pos, &e))?;
+        let mark = pos.mark(event.start_mark.line as usize, event.start_mark.column as usize);
+        let node = match event.data {
+            EventData::StreamStart { .. } => continue,
+            EventData::StreamEnd => break,
+            EventData::DocumentStart { .. } => {
                 doc_root = None;
                 continue;
             }
-            Event::DocumentEnd => {
-                if in_doc {
-                    docs.push(doc_root.take().unwrap_or(Node {
-                        kind: NodeKind::Null,
-                        mark,
-                    }));
-                }
-                in_doc = false;
+            EventData::DocumentEnd { .. } => {
+                docs.push(doc_root.take().unwrap_or(Node { kind: NodeKind::Null, mark }));
                 continue;
             }
-            Event::SequenceStart(anchor, _) => {
+            EventData::SequenceStart { anchor, .. } => {
                 stack.push(Frame::Seq(Vec::new(), mark, anchor));
                 continue;
             }
-            Event::MappingStart(anchor, _) => {
+            EventData::MappingStart { anchor, .. } => {
                 stack.push(Frame::Map(Vec::new(), None, mark, anchor));
                 continue;
             }
-            Event::SequenceEnd => match stack.pop() {
+            EventData::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(items, m, anchor)) => {
-                    let n = Node {
-                        kind: NodeKind::Seq(items),
-                        mark: m,
-                    };
-                    if anchor != 0 {
-                        anchors.insert(anchor, n.clone());
+                    let n = Node { kind: NodeKind::Seq(items), mark: m };
+                    if let Some(a) = anchor {
+                        anchors.insert(a, n.clone());
                     }
                     n
                 }
                 _ => return Err(internal_error(mark)),
             },
-            Event::MappingEnd => match stack.pop() {
+            EventData::MappingEnd => match stack.pop() {
                 Some(Frame::Map(entries, pending, m, anchor)) => {
                     let mut entries = entries;
                     if let Some(k) = pending {
                         // A key without a value: yaml-cpp gives it a null value.
                         let km = k.mark;
-                        entries.push((
-                            k,
-                            Node {
-                                kind: NodeKind::Null,
-                                mark: km,
-                            },
-                        ));
+                        entries.push((k, Node { kind: NodeKind::Null, mark: km }));
                     }
-                    let n = Node {
-                        kind: NodeKind::Map(entries),
-                        mark: m,
-                    };
-                    if anchor != 0 {
-                        anchors.insert(anchor, n.clone());
+                    let n = Node { kind: NodeKind::Map(entries), mark: m };
+                    if let Some(a) = anchor {
+                        anchors.insert(a, n.clone());
                     }
                     n
                 }
                 _ => return Err(internal_error(mark)),
             },
-            Event::Scalar(text, style, anchor, _) => {
+            EventData::Scalar { anchor, value, style, .. } => {
                 let plain = matches!(style, ScalarStyle::Plain);
-                let kind = if plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
+                let kind = if plain && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                {
                     NodeKind::Null
                 } else {
-                    NodeKind::Scalar {
-                        text: text.into_owned(),
-                        plain,
-                    }
+                    NodeKind::Scalar { text: value, plain }
                 };
                 let n = Node { kind, mark };
-                if anchor != 0 {
-                    anchors.insert(anchor, n.clone());
+                if let Some(a) = anchor {
+                    anchors.insert(a, n.clone());
                 }
                 n
             }
-            Event::Alias(id) => {
-                let Some(n) = anchors.get(&id) else {
+            EventData::Alias { anchor } => {
+                let Some(n) = anchors.get(&anchor) else {
                     return Err(YamlError {
                         message: format!(
                             "yaml-cpp: error at line {}, column {}: the referenced anchor is not defined",
@@ -425,14 +389,7 @@ mod tests {
         assert_eq!(docs.len(), 1);
         let items = docs[0].items();
         assert_eq!(items.len(), 2);
-        assert_eq!(
-            items[0].mark,
-            Mark {
-                offset: 2,
-                line: 0,
-                column: 2
-            }
-        );
+        assert_eq!(items[0].mark, Mark { offset: 2, line: 0, column: 2 });
         let list = &items[1];
         assert_eq!(list.get("list").unwrap().scalar(), Some("l"));
         let vals = list.get("items").unwrap().items();
@@ -455,10 +412,7 @@ mod tests {
     #[test]
     fn yaml_cpp_error_wording() {
         let e = load_all("this : is : not : yaml").unwrap_err();
-        assert_eq!(
-            e.message,
-            "yaml-cpp: error at line 1, column 11: illegal map value"
-        );
+        assert_eq!(e.message, "yaml-cpp: error at line 1, column 11: illegal map value");
     }
 
     #[test]
@@ -479,17 +433,17 @@ mod tests {
     }
 
     #[test]
+    fn flow_sequences_of_quoted_strings_across_lines() {
+        // The shape of Falco's own miner_domains lists.
+        let docs = load_all("- list: a\n  items: [\n    \"x\",\n    \"y\"\n  ]\n").unwrap();
+        assert_eq!(docs[0].items()[0].get("items").unwrap().items().len(), 2);
+    }
+
+    #[test]
     fn non_ascii_offsets_are_bytes() {
         let docs = load_all("- é: 1\n  ü: 2\n").unwrap();
         let m = &docs[0].items()[0];
         let (k, _) = &m.entries()[1];
-        assert_eq!(
-            k.mark,
-            Mark {
-                offset: 10,
-                line: 1,
-                column: 2
-            }
-        );
+        assert_eq!(k.mark, Mark { offset: 10, line: 1, column: 2 });
     }
 }

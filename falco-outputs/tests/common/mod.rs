@@ -2,8 +2,8 @@
 //! HTTP server, log capture, and the conformance data location.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -98,6 +98,19 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn start(status: u16, delay: Duration) -> HttpServer {
+        HttpServer::start_with(status, delay, None)
+    }
+
+    /// An HTTPS server with this rustls configuration (handshake failures are counted).
+    pub fn start_tls(config: Arc<rustls::ServerConfig>) -> HttpServer {
+        HttpServer::start_with(200, Duration::ZERO, Some(config))
+    }
+
+    fn start_with(
+        status: u16,
+        delay: Duration,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -109,9 +122,20 @@ impl HttpServer {
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let (r, s) = (Arc::clone(&r), Arc::clone(&s));
+                        let (r, s, tls) = (Arc::clone(&r), Arc::clone(&s), tls.clone());
                         conns.push(std::thread::spawn(move || {
-                            serve(stream, &r, &s, status, delay)
+                            stream.set_nonblocking(false).unwrap();
+                            stream
+                                .set_read_timeout(Some(Duration::from_millis(50)))
+                                .unwrap();
+                            match tls {
+                                None => serve(stream, &r, &s, status, delay),
+                                Some(cfg) => {
+                                    let conn = rustls::ServerConnection::new(cfg).unwrap();
+                                    let tls = rustls::StreamOwned::new(conn, stream);
+                                    serve(tls, &r, &s, status, delay)
+                                }
+                            }
                         }));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
@@ -147,17 +171,13 @@ impl Drop for HttpServer {
     }
 }
 
-fn serve(
-    stream: TcpStream,
+fn serve<S: Read + Write>(
+    stream: S,
     requests: &Mutex<Vec<Request>>,
     stop: &AtomicBool,
     status: u16,
     delay: Duration,
 ) {
-    stream
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
-    let mut out = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
         // Request line (wait for it while the server runs).
@@ -166,7 +186,12 @@ fn serve(
             match reader.read_line(&mut line) {
                 Ok(0) => return,
                 Ok(_) => break,
-                Err(_) if !stop.load(Ordering::SeqCst) => continue,
+                Err(e)
+                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+                        && !stop.load(Ordering::SeqCst) =>
+                {
+                    continue;
+                }
                 Err(_) => return,
             }
         }
@@ -204,7 +229,12 @@ fn serve(
         });
         std::thread::sleep(delay);
         let answer = format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nok");
-        if out.write_all(answer.as_bytes()).is_err() {
+        let out = reader.get_mut();
+        if out
+            .write_all(answer.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
             return;
         }
     }
