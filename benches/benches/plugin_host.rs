@@ -29,9 +29,7 @@ const EVENTS: u64 = 1024;
 const CONFIG: &str = r#"{"label":"bench","events":18446744073709551615,"start_ts":1}"#;
 
 fn counter_so() -> std::path::PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace");
     let dir = build_plugins(root, &["counter"], true).expect("counter plugin builds");
     plugin_library(&dir, "counter")
 }
@@ -53,19 +51,13 @@ impl Drivers {
     fn new() -> Drivers {
         let mut runner = PluginRunner::new();
         let config = std::ffi::CString::new(CONFIG).unwrap();
-        runner
-            .register_plugin(&counter_plugin::PLUGIN_API, &config)
-            .unwrap();
+        runner.register_plugin(&counter_plugin::PLUGIN_API, &config).unwrap();
         let plugin = Plugin::load(counter_so()).unwrap();
         let src = SourceInstance::open(plugin.init(CONFIG).unwrap(), "").unwrap();
-        let mut insp = PluginInspector::builder(&plugin, CONFIG, "")
-            .build()
-            .unwrap();
+        let mut insp = PluginInspector::builder(&plugin, CONFIG, "").build().unwrap();
         let schema = insp.schema();
-        let fields = ["counter.value", "counter.label"].map(|n| FieldRef {
-            id: schema.by_name(n).unwrap(),
-            arg: FieldArg::None,
-        });
+        let fields = ["counter.value", "counter.label"]
+            .map(|n| FieldRef { id: schema.by_name(n).unwrap(), arg: FieldArg::None });
         let x = insp.extractor();
         insp.open().unwrap();
         Drivers {
@@ -110,18 +102,12 @@ impl Drivers {
             }
             self.num += 1;
             let event = self.batch.get(self.next).unwrap();
-            let input = EventInput {
-                event,
-                num: self.num,
-                source: c"counter",
-            };
+            let input = EventInput { event, num: self.num, source: c"counter" };
             self.next += 1;
             self.values.clear();
             let inst = self.src.instance();
-            inst.extract(&input, 0, &FieldArg::None, &mut self.values.sink())
-                .unwrap();
-            inst.extract(&input, 1, &FieldArg::None, &mut self.values.sink())
-                .unwrap();
+            inst.extract(&input, 0, &FieldArg::None, &mut self.values.sink()).unwrap();
+            inst.extract(&input, 1, &FieldArg::None, &mut self.values.sink()).unwrap();
             sum += self.values.len() as u64;
         }
         sum
@@ -131,9 +117,7 @@ impl Drivers {
     fn host_inspector(&mut self) -> u64 {
         let mut sum = 0u64;
         for _ in 0..EVENTS {
-            let Next::Event(evt) = self.insp.next().unwrap() else {
-                panic!("endless source")
-            };
+            let Next::Event(evt) = self.insp.next().unwrap() else { panic!("endless source") };
             self.values.clear();
             for f in &self.fields {
                 self.x.extract(&evt, f, &mut self.values.sink());
@@ -169,10 +153,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(EVENTS));
     g.sample_size(40).measurement_time(Duration::from_secs(8));
     let mut d = Drivers::new();
-    for (i, name) in ["runner", "host_source", "host_inspector"]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, name) in ["runner", "host_source", "host_inspector"].into_iter().enumerate() {
         g.bench_function(name, |b| b.iter_custom(|iters| d.interleaved(iters)[i]));
     }
     g.finish();

@@ -246,10 +246,7 @@ impl PluginInspectorBuilder {
             ));
         };
         let source_name = src.event_source.clone();
-        let opts = InitOptions {
-            tables: self.tables.clone(),
-            log: self.log.clone(),
-        };
+        let opts = InitOptions { tables: self.tables.clone(), log: self.log.clone() };
         let source = self.source.init_with(&self.source_config, &opts)?;
         let mut others = Vec::new();
         for (p, config) in &self.others {
@@ -361,11 +358,7 @@ fn build_schema(source: &str, ctx: &Ctx) -> Result<(Schema, Vec<Route>), falco_p
             continue;
         }
         // Falco checks all of a plugin's fields against those already there before adding any.
-        if let Some(f) = p
-            .fields()
-            .iter()
-            .find(|f| schema.by_name(&f.info.name).is_some())
-        {
+        if let Some(f) = p.fields().iter().find(|f| schema.by_name(&f.info.name).is_some()) {
             return Err(falco_plugin_host::Error::new(
                 p.name(),
                 ErrorKind::OverlappingField {
@@ -376,10 +369,7 @@ fn build_schema(source: &str, ctx: &Ctx) -> Result<(Schema, Vec<Route>), falco_p
         }
         for (fi, f) in p.fields().iter().enumerate() {
             schema.add_field(f.info.clone()).expect("checked above");
-            routes.push(Route::Plugin {
-                plugin: pi,
-                field: fi,
-            });
+            routes.push(Route::Plugin { plugin: pi, field: fi });
         }
     }
     Ok((schema, routes))
@@ -422,10 +412,7 @@ impl std::fmt::Debug for PluginInspector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PluginInspector")
             .field("source", &self.source_name)
-            .field(
-                "plugins",
-                &self.ctx.plugins().map(|p| p.name()).collect::<Vec<_>>(),
-            )
+            .field("plugins", &self.ctx.plugins().map(|p| p.name()).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -628,32 +615,18 @@ impl Inspector for PluginInspector {
             },
         };
         let Some(event) = event else {
-            return Err(Error::Source(format!(
-                "source '{}': malformed event",
-                self.source_name
-            )));
+            return Err(Error::Source(format!("source '{}': malformed event", self.source_name)));
         };
         self.num += 1;
         self.ctx.first_ts.get_or_insert(event.ts());
         let ctx = &self.ctx;
-        let input = EventInput {
-            event,
-            num: self.num,
-            source: &ctx.source_c,
-        };
+        let input = EventInput { event, num: self.num, source: &ctx.source_c };
         for &pi in &ctx.parsers {
-            if let Some(p) = ctx
-                .plugin(pi)
-                .filter(|p| p.parses_event_type(event.event_type()))
-            {
+            if let Some(p) = ctx.plugin(pi).filter(|p| p.parses_event_type(event.event_type())) {
                 p.parse(&input).map_err(Self::source_err)?;
             }
         }
-        Ok(Next::Event(PluginSourceEvent {
-            event,
-            num: self.num,
-            ctx,
-        }))
+        Ok(Next::Event(PluginSourceEvent { event, num: self.num, ctx }))
     }
 
     fn extractor(&self) -> PluginExtractor {
@@ -725,11 +698,7 @@ impl PluginSourceEvent<'_> {
     }
 
     fn input(&self) -> EventInput<'_> {
-        EventInput {
-            event: self.event,
-            num: self.num,
-            source: &self.ctx.source_c,
-        }
+        EventInput { event: self.event, num: self.num, source: &self.ctx.source_c }
     }
 }
 
@@ -762,9 +731,7 @@ pub struct PluginExtractor {
 
 impl std::fmt::Debug for PluginExtractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginExtractor")
-            .field("tz", &self.tz)
-            .finish_non_exhaustive()
+        f.debug_struct("PluginExtractor").field("tz", &self.tz).finish_non_exhaustive()
     }
 }
 
@@ -816,10 +783,9 @@ impl PluginExtractor {
         let offset = match (g, self.tz) {
             (Gen::TimeIso8601, _) | (_, TimeZone::Utc) => utc,
             (_, TimeZone::Fixed(s)) => FixedOffset::east_opt(s).unwrap_or(utc),
-            (_, TimeZone::Local) => chrono::Local
-                .timestamp_opt(secs, 0)
-                .single()
-                .map_or(utc, |d| d.offset().fix()),
+            (_, TimeZone::Local) => {
+                chrono::Local.timestamp_opt(secs, 0).single().map_or(utc, |d| d.offset().fix())
+            }
         };
         let d: DateTime<FixedOffset> =
             DateTime::from_timestamp(secs, ns as u32).map(|d| d.with_timezone(&offset))?;
@@ -925,9 +891,7 @@ mod tests {
     fn plugin(name: &str) -> Plugin {
         static DIR: OnceLock<PathBuf> = OnceLock::new();
         let dir = DIR.get_or_init(|| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .expect("in the workspace");
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("in the workspace");
             build_plugins(root, &["counter", "tagger", "ticker", "badplugin"], false)
                 .expect("build")
         });
@@ -935,14 +899,8 @@ mod tests {
     }
 
     fn field(insp: &PluginInspector, name: &str) -> FieldRef {
-        let id = insp
-            .schema()
-            .by_name(name)
-            .unwrap_or_else(|| panic!("no field {name}"));
-        FieldRef {
-            id,
-            arg: FieldArg::None,
-        }
+        let id = insp.schema().by_name(name).unwrap_or_else(|| panic!("no field {name}"));
+        FieldRef { id, arg: FieldArg::None }
     }
 
     fn text(
@@ -969,10 +927,8 @@ mod tests {
         loop {
             match insp.next().unwrap() {
                 Next::Event(evt) => {
-                    let cols: Vec<String> = refs
-                        .iter()
-                        .map(|f| text(&mut x, &schema, &evt, f))
-                        .collect();
+                    let cols: Vec<String> =
+                        refs.iter().map(|f| text(&mut x, &schema, &evt, f)).collect();
                     lines.push(cols.join(" "));
                 }
                 Next::Timeout => continue,
@@ -998,11 +954,7 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(insp.source(), "counter");
-        assert_eq!(
-            insp.plugin_names(),
-            ["counter", "tagger"],
-            "ticker has nothing for counter"
-        );
+        assert_eq!(insp.plugin_names(), ["counter", "tagger"], "ticker has nothing for counter");
         let schema = insp.schema();
         for f in [
             "evt.num",
@@ -1046,32 +998,23 @@ mod tests {
     #[test]
     fn typed_values_for_rules_and_json() {
         let counter = plugin("counter");
-        let mut insp = PluginInspector::builder(&counter, r#"{"start_ts":5000000000}"#, "1")
-            .build()
-            .unwrap();
+        let mut insp =
+            PluginInspector::builder(&counter, r#"{"start_ts":5000000000}"#, "1").build().unwrap();
         let mut x = insp.extractor();
         let time = field(&insp, "evt.time");
         let tag = FieldRef {
             id: insp.schema().by_name("counter.tag").unwrap(),
             arg: FieldArg::Key("parity".into()),
         };
-        let div = FieldRef {
-            id: insp.schema().by_name("counter.div").unwrap(),
-            arg: FieldArg::Index(0),
-        };
+        let div =
+            FieldRef { id: insp.schema().by_name("counter.div").unwrap(), arg: FieldArg::Index(0) };
         insp.open().unwrap();
-        let Next::Event(evt) = insp.next().unwrap() else {
-            panic!("an event")
-        };
+        let Next::Event(evt) = insp.next().unwrap() else { panic!("an event") };
         assert_eq!(evt.timestamp(), 5_000_000_000);
         assert_eq!(evt.event_type(), EventType::PLUGIN_EVENT);
         let mut vals = Values::new();
         x.extract(&evt, &time, &mut vals.sink());
-        assert_eq!(
-            vals.get(0),
-            Value::U64(5_000_000_000),
-            "evt.time is a number in JSON"
-        );
+        assert_eq!(vals.get(0), Value::U64(5_000_000_000), "evt.time is a number in JSON");
         vals.clear();
         x.extract(&evt, &tag, &mut vals.sink());
         assert_eq!(vals.get(0), Value::Str(b"even"));
@@ -1102,19 +1045,10 @@ mod tests {
             v.get(0).to_string()
         };
         for n in 1..=3u64 {
-            let Next::Event(ea) = a.next().unwrap() else {
-                panic!()
-            };
+            let Next::Event(ea) = a.next().unwrap() else { panic!() };
             assert_eq!(seen(&mut xa, &ea, &fa), n.to_string());
-            let Next::Event(eb) = b.next().unwrap() else {
-                panic!()
-            };
-            assert_eq!(
-                seen(&mut xb, &eb, &fb),
-                n.to_string(),
-                "not {} (shared state)",
-                2 * n
-            );
+            let Next::Event(eb) = b.next().unwrap() else { panic!() };
+            assert_eq!(seen(&mut xb, &eb, &fb), n.to_string(), "not {} (shared state)", 2 * n);
         }
     }
 
@@ -1135,9 +1069,7 @@ mod tests {
     #[test]
     fn parsing_and_async_events_flow_through_the_inspector() {
         let ticker = plugin("ticker");
-        let mut insp = PluginInspector::builder(&ticker, r#"{"alarms":2}"#, "3")
-            .build()
-            .unwrap();
+        let mut insp = PluginInspector::builder(&ticker, r#"{"alarms":2}"#, "3").build().unwrap();
         let lines = run(
             &mut insp,
             &[
@@ -1153,27 +1085,21 @@ mod tests {
         let alarms: Vec<&String> = lines.iter().filter(|l| l.contains(" true ")).collect();
         assert_eq!(ticks.len(), 3, "{lines:?}");
         assert_eq!(alarms.len(), 2, "{lines:?}");
-        assert!(
-            alarms.iter().all(|l| l.contains("true ticker_alarm <NA>")),
-            "{alarms:?}"
-        );
+        assert!(alarms.iter().all(|l| l.contains("true ticker_alarm <NA>")), "{alarms:?}");
         // Parsing ran before extraction: ticker.parsed equals ticker.n for every tick.
         for l in ticks {
             let cols: Vec<&str> = l.split(' ').collect();
             assert_eq!(cols[3], cols[4], "{l}");
         }
-        let nums: Vec<u64> = lines
-            .iter()
-            .map(|l| l.split(' ').next().unwrap().parse().unwrap())
-            .collect();
+        let nums: Vec<u64> =
+            lines.iter().map(|l| l.split(' ').next().unwrap().parse().unwrap()).collect();
         assert_eq!(nums, [1, 2, 3, 4, 5]);
     }
 
     #[test]
     fn a_failing_source_fails_next_with_the_plugins_error() {
-        let mut insp = PluginInspector::builder(&plugin("badplugin"), "fail_after=2", "5")
-            .build()
-            .unwrap();
+        let mut insp =
+            PluginInspector::builder(&plugin("badplugin"), "fail_after=2", "5").build().unwrap();
         insp.open().unwrap();
         let mut events = 0;
         let err = loop {
@@ -1188,21 +1114,15 @@ mod tests {
             err.to_string(),
             "plugin 'badplugin': could not read the next events: simulated failure after 2 events"
         );
-        let err = PluginInspector::builder(&plugin("badplugin"), "fail_init", "")
-            .build()
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("plugin 'badplugin': could not initialize plugin")
-        );
+        let err =
+            PluginInspector::builder(&plugin("badplugin"), "fail_init", "").build().unwrap_err();
+        assert!(err.to_string().starts_with("plugin 'badplugin': could not initialize plugin"));
     }
 
     #[test]
     fn recorded_events_replay_with_the_same_fields() {
         let counter = plugin("counter");
-        let mut live = PluginInspector::builder(&counter, r#"{"step":3}"#, "4")
-            .build()
-            .unwrap();
+        let mut live = PluginInspector::builder(&counter, r#"{"step":3}"#, "4").build().unwrap();
         let value = field(&live, "counter.value");
         let mut x = live.extractor();
         live.open().unwrap();
@@ -1219,5 +1139,79 @@ mod tests {
         assert_eq!(replay.schema().by_name("counter.value"), Some(value.id));
         assert_eq!(run(&mut replay, &["counter.value"]), want);
         assert_eq!(want, ["0", "3", "6", "9"]);
+    }
+
+    #[test]
+    fn rules_for_a_plugin_source_compile_and_fire() {
+        use falco_engine::{Engine, RuleMatching, RulesetId, Scratch};
+        let mut insp = PluginInspector::builder(&plugin("counter"), r#"{"label":"blue"}"#, "4")
+            .plugin(&plugin("tagger"), "")
+            .build()
+            .unwrap();
+        let mut engine = Engine::new();
+        engine.add_source((*insp.schema()).clone()).unwrap();
+        let result = engine.load_rules(
+            r#"
+- required_plugin_versions:
+    - name: counter
+      version: 0.3.0
+- rule: odd count
+  desc: odd numbers from the counter plugin
+  condition: counter.value > 0 and counter.tag[parity] = odd and tagger.words intersects (blue)
+  output: "odd %counter.value label=%counter.label n=%evt.num src=%evt.source info=(%evt.plugininfo)"
+  priority: WARNING
+  source: counter
+- rule: unknown field
+  desc: a field no plugin of this source has
+  condition: ticker.n > 0
+  output: "never"
+  priority: WARNING
+  source: counter
+"#,
+            "plugin_rules.yaml",
+        );
+        // The second rule refers to a field of a plugin that does not serve this source.
+        assert!(!result.successful(), "unknown fields are load errors");
+        let mut engine = Engine::new();
+        engine.add_source((*insp.schema()).clone()).unwrap();
+        let rules_text = r#"
+- rule: odd count
+  desc: odd numbers from the counter plugin
+  condition: counter.value > 0 and counter.tag[parity] = odd and tagger.words intersects (blue)
+  output: "odd %counter.value label=%counter.label n=%evt.num src=%evt.source info=(%evt.plugininfo)"
+  priority: WARNING
+  source: counter
+"#;
+        assert!(engine.load_rules(rules_text, "plugin_rules.yaml").successful());
+        let rules = engine.rules();
+        let src = rules.source_by_name("counter").unwrap();
+        let mut x = insp.extractor();
+        let (mut scratch, mut matches, mut out) = (Scratch::default(), Vec::new(), Vec::new());
+        insp.open().unwrap();
+        while let Next::Event(evt) = insp.next().unwrap() {
+            if src.run(
+                RulesetId::DEFAULT,
+                RuleMatching::First,
+                &evt,
+                &mut x,
+                &mut scratch,
+                &mut matches,
+            ) > 0
+            {
+                let mut line = String::new();
+                src.format_output(matches[0], &evt, &mut x, &mut scratch, &mut line);
+                out.push(line);
+            }
+        }
+        assert_eq!(
+            out,
+            [
+                "odd 1 label=blue n=2 src=counter info=(counter=1 label=blue)",
+                "odd 3 label=blue n=4 src=counter info=(counter=3 label=blue)",
+            ]
+        );
+        let loaded = [("counter", "0.3.1")];
+        let needs = vec![vec![falco_plugin_host::PluginRequirement::new("counter", "0.3.0")]];
+        assert!(falco_plugin_host::check_plugin_requirements(&loaded, &needs).is_ok());
     }
 }

@@ -29,18 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (p, c) = split(a);
         extractors.push((Plugin::load(p)?, c.to_string()));
     }
-    let all: Vec<Plugin> = std::iter::once(source.clone())
-        .chain(extractors.iter().map(|(p, _)| p.clone()))
-        .collect();
+    let all: Vec<Plugin> =
+        std::iter::once(source.clone()).chain(extractors.iter().map(|(p, _)| p.clone())).collect();
     print!("{}", list_plugins_text(&all));
 
-    let name = source
-        .caps()
-        .source
-        .as_ref()
-        .ok_or("not a source plugin")?
-        .event_source
-        .clone();
+    let name = source.caps().source.as_ref().ok_or("not a source plugin")?.event_source.clone();
     let source_c = CString::new(name.clone())?;
     let others: Vec<PluginInstance> = extractors
         .iter()
@@ -54,16 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let status = src.next_batch(&mut batch)?;
         for i in 0..batch.len() {
             num += 1;
-            let input = EventInput {
-                event: batch.get(i).ok_or("bad event")?,
-                num,
-                source: &source_c,
-            };
-            println!(
-                "#{num} ts={} {}",
-                input.event.ts(),
-                src.instance().event_to_string(&input)
-            );
+            let input =
+                EventInput { event: batch.get(i).ok_or("bad event")?, num, source: &source_c };
+            println!("#{num} ts={} {}", input.event.ts(), src.instance().event_to_string(&input));
             let plugins = std::iter::once(src.instance()).chain(others.iter());
             for inst in plugins {
                 for (fi, f) in inst.fields().iter().enumerate() {
@@ -77,11 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             println!(
                                 "    {} = {}",
                                 f.info.name,
-                                if v.is_empty() {
-                                    "<NA>".into()
-                                } else {
-                                    v.join(",")
-                                }
+                                if v.is_empty() { "<NA>".into() } else { v.join(",") }
                             );
                         }
                         Err(e) => println!("    {} -> error: {e}", f.info.name),

@@ -49,11 +49,7 @@ fn cstr<'a>(p: *const c_char) -> Option<&'a CStr> {
 pub(crate) unsafe extern "C-unwind" fn get_owner_last_error(
     o: *mut ffi::ss_plugin_owner_t,
 ) -> *const c_char {
-    guard(ptr::null(), || {
-        owner(o)
-            .and_then(|o| o.last_error_ptr())
-            .unwrap_or(ptr::null())
-    })
+    guard(ptr::null(), || owner(o).and_then(|o| o.last_error_ptr()).unwrap_or(ptr::null()))
 }
 
 pub(crate) unsafe extern "C-unwind" fn log(
@@ -81,18 +77,12 @@ pub(crate) unsafe extern "C-unwind" fn async_event(
         let result = (|| {
             let o = owner(o).ok_or("async event sent with a null owner")?;
             if evt.is_null() {
-                return Err(format!(
-                    "null async event produced by plugin: {}",
-                    o.plugin_name
-                ));
+                return Err(format!("null async event produced by plugin: {}", o.plugin_name));
             }
             // SAFETY: a non-null event the plugin emits, valid for this call; copied.
             let bytes = unsafe { event_bytes(evt) }
                 .map_err(|_| {
-                    format!(
-                        "malformed async event produced by plugin: {}",
-                        o.plugin_name
-                    )
+                    format!("malformed async event produced by plugin: {}", o.plugin_name)
                 })?
                 .to_vec();
             o.push_async(bytes)
@@ -191,21 +181,18 @@ unsafe extern "C-unwind" fn routine_subscribe(
         let call = RoutineCall { f, state, arg: s };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("{}-routine", o.plugin_name))
-            .spawn(move || {
+        let thread = std::thread::Builder::new().name(format!("{}-routine", o.plugin_name)).spawn(
+            move || {
                 while !flag.load(Ordering::Relaxed) && call.call() {
                     std::thread::yield_now();
                 }
-            });
+            },
+        );
         let Ok(thread) = thread else {
             return ptr::null_mut();
         };
         let mut routines = lock(&o.routines);
-        routines.push(Routine {
-            stop,
-            thread: Some(thread),
-        });
+        routines.push(Routine { stop, thread: Some(thread) });
         // Handles are 1-based indices, never null.
         routines.len() as *mut ffi::ss_plugin_routine_t
     })
@@ -267,10 +254,7 @@ pub(crate) unsafe extern "C-unwind" fn list_tables(
         let mut list = lock(&o.table_list);
         list.infos = tables
             .iter()
-            .map(|t| ffi::ss_plugin_table_info {
-                name: t.name.as_ptr(),
-                key_type: t.key_type,
-            })
+            .map(|t| ffi::ss_plugin_table_info { name: t.name.as_ptr(), key_type: t.key_type })
             .collect();
         list.keep = tables;
         // SAFETY: `ntables` is a non-null out-pointer from the plugin.
@@ -411,18 +395,8 @@ impl FfiTable {
             get_table_field: Some(host_get_field),
             add_table_field: Some(host_add_field),
         }));
-        let table_ptr = Arc::as_ptr(&slot)
-            .cast_mut()
-            .cast::<ffi::ss_plugin_table_t>();
-        Self::assemble(
-            name,
-            key_type,
-            table_ptr,
-            reader,
-            writer,
-            fields,
-            Some(slot),
-        )
+        let table_ptr = Arc::as_ptr(&slot).cast_mut().cast::<ffi::ss_plugin_table_t>();
+        Self::assemble(name, key_type, table_ptr, reader, writer, fields, Some(slot))
     }
 
     fn from_plugin(input: &ffi::ss_plugin_table_input, owner: usize) -> Result<FfiTable, String> {
@@ -432,11 +406,7 @@ impl FfiTable {
         }
         // SAFETY: non-null ext vtable pointers from the plugin, valid for this call; copied.
         let (reader, writer, fields) = unsafe {
-            (
-                input.reader_ext.as_ref(),
-                input.writer_ext.as_ref(),
-                input.fields_ext.as_ref(),
-            )
+            (input.reader_ext.as_ref(), input.writer_ext.as_ref(), input.fields_ext.as_ref())
         };
         let (Some(reader), Some(writer), Some(fields)) = (reader, writer, fields) else {
             return Err("table input without its vtables".into());
@@ -533,10 +503,8 @@ impl FfiTable {
 // ---------------------------------------------------------------------------------------------
 // Tables: vtables handed to plugins (dispatchers)
 
-pub(crate) fn reader_vtables() -> (
-    ffi::ss_plugin_table_reader_vtable,
-    ffi::ss_plugin_table_reader_vtable_ext,
-) {
+pub(crate) fn reader_vtables()
+-> (ffi::ss_plugin_table_reader_vtable, ffi::ss_plugin_table_reader_vtable_ext) {
     (
         ffi::ss_plugin_table_reader_vtable {
             get_table_name: Some(dispatch_get_name),
@@ -555,10 +523,8 @@ pub(crate) fn reader_vtables() -> (
     )
 }
 
-pub(crate) fn writer_vtables() -> (
-    ffi::ss_plugin_table_writer_vtable,
-    ffi::ss_plugin_table_writer_vtable_ext,
-) {
+pub(crate) fn writer_vtables()
+-> (ffi::ss_plugin_table_writer_vtable, ffi::ss_plugin_table_writer_vtable_ext) {
     (
         ffi::ss_plugin_table_writer_vtable {
             clear_table: Some(dispatch_clear),
@@ -579,10 +545,8 @@ pub(crate) fn writer_vtables() -> (
     )
 }
 
-pub(crate) fn fields_vtables() -> (
-    ffi::ss_plugin_table_fields_vtable,
-    ffi::ss_plugin_table_fields_vtable_ext,
-) {
+pub(crate) fn fields_vtables()
+-> (ffi::ss_plugin_table_fields_vtable, ffi::ss_plugin_table_fields_vtable_ext) {
     (
         ffi::ss_plugin_table_fields_vtable {
             list_table_fields: Some(dispatch_list_fields),
@@ -756,9 +720,7 @@ fn read_state(ty: StateType, data: *const ffi::ss_plugin_state_data) -> Option<S
 }
 
 unsafe extern "C-unwind" fn host_get_name(t: *mut ffi::ss_plugin_table_t) -> *const c_char {
-    guard(ptr::null(), || {
-        slot(t).map_or(ptr::null(), |s| s.name.as_ptr())
-    })
+    guard(ptr::null(), || slot(t).map_or(ptr::null(), |s| s.name.as_ptr()))
 }
 
 unsafe extern "C-unwind" fn host_get_size(t: *mut ffi::ss_plugin_table_t) -> u64 {
@@ -776,10 +738,7 @@ unsafe extern "C-unwind" fn host_list_fields(
         }
         let fields = lock(&s.table).fields();
         let mut scratch = lock(&s.scratch);
-        scratch.field_names = fields
-            .iter()
-            .map(|f| crate::raw::to_cstring(&f.name))
-            .collect();
+        scratch.field_names = fields.iter().map(|f| crate::raw::to_cstring(&f.name)).collect();
         let infos: Vec<_> = fields
             .iter()
             .zip(&scratch.field_names)
@@ -807,10 +766,7 @@ unsafe extern "C-unwind" fn host_get_field(
         };
         let name = name.to_string_lossy();
         let fields = lock(&s.table).fields();
-        match fields
-            .iter()
-            .position(|f| f.name == name && f.ty.code() == ty)
-        {
+        match fields.iter().position(|f| f.name == name && f.ty.code() == ty) {
             Some(i) => handle(i as u64),
             None => ptr::null_mut(),
         }
@@ -938,22 +894,16 @@ unsafe extern "C-unwind" fn host_erase_entry(
         let Some(key) = read_state(table.key_type(), key) else {
             return FAILURE;
         };
-        if table.erase(&key).is_ok() {
-            SUCCESS
-        } else {
-            FAILURE
-        }
+        if table.erase(&key).is_ok() { SUCCESS } else { FAILURE }
     })
 }
 
 unsafe extern "C-unwind" fn host_create_entry(
     t: *mut ffi::ss_plugin_table_t,
 ) -> *mut ffi::ss_plugin_table_entry_t {
-    guard(ptr::null_mut(), || {
-        match slot(t).map(|s| lock(&s.table).create_entry()) {
-            Some(Ok(e)) => handle(e.0),
-            _ => ptr::null_mut(),
-        }
+    guard(ptr::null_mut(), || match slot(t).map(|s| lock(&s.table).create_entry()) {
+        Some(Ok(e)) => handle(e.0),
+        _ => ptr::null_mut(),
     })
 }
 
@@ -1008,10 +958,6 @@ unsafe extern "C-unwind" fn host_write_entry_field(
         let Some(value) = read_state(field.ty, value) else {
             return FAILURE;
         };
-        if table.write(EntryId(e), f as usize, value).is_ok() {
-            SUCCESS
-        } else {
-            FAILURE
-        }
+        if table.write(EntryId(e), f as usize, value).is_ok() { SUCCESS } else { FAILURE }
     })
 }

@@ -16,10 +16,7 @@ pub struct Error {
 impl Error {
     /// An error about the plugin named (or located at) `plugin`.
     pub fn new(plugin: impl Into<String>, kind: ErrorKind) -> Error {
-        Error {
-            plugin: plugin.into(),
-            kind,
-        }
+        Error { plugin: plugin.into(), kind }
     }
 
     /// The plugin's name, or its library path when the name is not known yet.

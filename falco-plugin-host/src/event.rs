@@ -100,10 +100,7 @@ impl<'a> EventRef<'a> {
         }
         let declared = u32_at(bytes, 16) as usize;
         if declared != bytes.len() {
-            return Err(EventError::LengthMismatch {
-                declared,
-                actual: bytes.len(),
-            });
+            return Err(EventError::LengthMismatch { declared, actual: bytes.len() });
         }
         let evt = EventRef { bytes };
         let expected = match evt.event_type() {
@@ -122,9 +119,8 @@ impl<'a> EventRef<'a> {
         if lens_end > bytes.len() {
             return Err(EventError::ParamsOverflow(lens_end));
         }
-        let total: usize = (0..expected as usize)
-            .map(|i| u32_at(bytes, EVENT_HEADER_LEN + 4 * i) as usize)
-            .sum();
+        let total: usize =
+            (0..expected as usize).map(|i| u32_at(bytes, EVENT_HEADER_LEN + 4 * i) as usize).sum();
         if lens_end + total != bytes.len() {
             return Err(EventError::ParamsOverflow(lens_end + total));
         }
@@ -306,26 +302,17 @@ mod tests {
     fn bad_lengths_are_rejected() {
         let mut b = Vec::new();
         write_plugin_event(&mut b, 1, 1, b"abcd");
-        assert!(matches!(
-            EventRef::parse(&b[..20]),
-            Err(EventError::TooShort(20))
-        ));
+        assert!(matches!(EventRef::parse(&b[..20]), Err(EventError::TooShort(20))));
         assert!(matches!(
             EventRef::parse(&b[..b.len() - 1]),
             Err(EventError::LengthMismatch { .. })
         ));
         let mut bad = b.clone();
         bad[30..34].copy_from_slice(&1000u32.to_le_bytes());
-        assert!(matches!(
-            EventRef::parse(&bad),
-            Err(EventError::ParamsOverflow(_))
-        ));
+        assert!(matches!(EventRef::parse(&bad), Err(EventError::ParamsOverflow(_))));
         let mut bad = b.clone();
         bad[22..26].copy_from_slice(&3u32.to_le_bytes());
-        assert!(matches!(
-            EventRef::parse(&bad),
-            Err(EventError::ParamCount { .. })
-        ));
+        assert!(matches!(EventRef::parse(&bad), Err(EventError::ParamCount { .. })));
         let mut bad = b;
         bad[26..30].copy_from_slice(&0u32.to_le_bytes());
         bad[30..34].copy_from_slice(&8u32.to_le_bytes());

@@ -96,12 +96,7 @@ pub(crate) fn parse_fields(plugin: &str, json: &str) -> Result<Vec<PluginField>,
                     "field {name} arg has isRequired true, but none of isKey nor isIndex is true"
                 ));
             }
-            info.arg = ArgSpec {
-                required,
-                allowed: index || key,
-                index,
-                key,
-            };
+            info.arg = ArgSpec { required, allowed: index || key, index, key };
         }
         let (mut info_property, mut conversation) = (false, false);
         match entry.get("properties") {
@@ -120,13 +115,7 @@ pub(crate) fn parse_fields(plugin: &str, json: &str) -> Result<Vec<PluginField>,
             Some(_) => return Err(format!("field {name} properties property is not array")),
         }
         let name_c = crate::raw::to_cstring(&name);
-        out.push(PluginField {
-            info,
-            info_property,
-            conversation,
-            ftype: code,
-            name_c,
-        });
+        out.push(PluginField { info, info_property, conversation, ftype: code, name_c });
     }
     if out.is_empty() {
         return Err("plugins with extraction capability must export at least one field".into());
@@ -146,9 +135,7 @@ pub(crate) fn parse_string_list(
         return if allow_empty {
             Ok(Vec::new())
         } else {
-            Err(format!(
-                "'{symbol}' did not return a json array but it should"
-            ))
+            Err(format!("'{symbol}' did not return a json array but it should"))
         };
     }
     let bad = || format!("'{symbol}' did not return a json array");
@@ -199,22 +186,10 @@ mod tests {
     fn malformed_fields_are_refused() {
         let bad = |j: &str| parse_fields("x", j).unwrap_err();
         assert_eq!(bad("{}"), "get_fields returned an invalid JSON");
-        assert_eq!(
-            bad("[]"),
-            "plugins with extraction capability must export at least one field"
-        );
-        assert_eq!(
-            bad(r#"[{"name":"a","desc":"d"}]"#),
-            "field JSON entry has no type"
-        );
-        assert_eq!(
-            bad(r#"[{"type":"int8","name":"a","desc":"d"}]"#),
-            "invalid field type int8"
-        );
-        assert_eq!(
-            bad(r#"[{"type":"bool","name":"a"}]"#),
-            "field JSON entry has no desc"
-        );
+        assert_eq!(bad("[]"), "plugins with extraction capability must export at least one field");
+        assert_eq!(bad(r#"[{"name":"a","desc":"d"}]"#), "field JSON entry has no type");
+        assert_eq!(bad(r#"[{"type":"int8","name":"a","desc":"d"}]"#), "invalid field type int8");
+        assert_eq!(bad(r#"[{"type":"bool","name":"a"}]"#), "field JSON entry has no desc");
         assert_eq!(
             bad(r#"[{"type":"bool","name":"a","desc":"d","isList":"yes"}]"#),
             "field a isList property is not boolean"
@@ -227,10 +202,7 @@ mod tests {
 
     #[test]
     fn string_lists() {
-        assert_eq!(
-            parse_string_list("s", Some(r#"["a","","a","b"]"#), true).unwrap(),
-            ["a", "b"]
-        );
+        assert_eq!(parse_string_list("s", Some(r#"["a","","a","b"]"#), true).unwrap(), ["a", "b"]);
         assert!(parse_string_list("s", None, true).unwrap().is_empty());
         assert!(parse_string_list("s", None, false).is_err());
         assert!(parse_string_list("s", Some("{}"), true).is_err());

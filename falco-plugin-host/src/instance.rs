@@ -42,11 +42,7 @@ pub struct EventInput<'a> {
 
 impl<'a> EventInput<'a> {
     fn raw(&self) -> RawEventInput<'a> {
-        RawEventInput {
-            evt: self.event.bytes(),
-            num: self.num,
-            source: self.source,
-        }
+        RawEventInput { evt: self.event.bytes(), num: self.num, source: self.source }
     }
 }
 
@@ -151,18 +147,14 @@ impl PluginInstance {
         let (state, rc) = core.vtable.init(&config_c, owner.ptr(), with_tables);
         let err = |kind| Error::new(&core.info.name, kind);
         let Some(state) = state else {
-            owner
-                .tables
-                .remove_exported_by(Arc::as_ptr(&owner) as usize);
+            owner.tables.remove_exported_by(Arc::as_ptr(&owner) as usize);
             return Err(err(ErrorKind::Init(format!(
                 "plugin returned no state (result code {rc})"
             ))));
         };
         if rc != ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS {
             let msg = core.vtable.last_error(state);
-            owner
-                .tables
-                .remove_exported_by(Arc::as_ptr(&owner) as usize);
+            owner.tables.remove_exported_by(Arc::as_ptr(&owner) as usize);
             core.vtable.destroy(state);
             return Err(err(ErrorKind::Init(msg)));
         }
@@ -190,9 +182,7 @@ impl PluginInstance {
 
     /// The plugin this is an instance of.
     pub fn plugin(&self) -> Plugin {
-        Plugin {
-            core: self.core.clone(),
-        }
+        Plugin { core: self.core.clone() }
     }
 
     /// The plugin's name.
@@ -271,28 +261,22 @@ impl PluginInstance {
         let mut bad_value = None;
         let mut count = 0;
         let result =
-            self.core
-                .vtable
-                .extract(self.state, self.owner.ptr(), &evt.raw(), &req, &mut |v| {
-                    count += 1;
-                    match v {
-                        RawValue::U64(n) => out.push_u64(n),
-                        RawValue::Bool(b) => out.push_bool(b),
-                        RawValue::Str(s) => out.push_bytes(s),
-                        RawValue::Buf(b) => match ip_from_bytes(b) {
-                            Some(ip) => out.push_ip(ip),
-                            None => bad_value = Some(b.len()),
-                        },
-                    }
-                });
+            self.core.vtable.extract(self.state, self.owner.ptr(), &evt.raw(), &req, &mut |v| {
+                count += 1;
+                match v {
+                    RawValue::U64(n) => out.push_u64(n),
+                    RawValue::Bool(b) => out.push_bool(b),
+                    RawValue::Str(s) => out.push_bytes(s),
+                    RawValue::Buf(b) => match ip_from_bytes(b) {
+                        Some(ip) => out.push_ip(ip),
+                        None => bad_value = Some(b.len()),
+                    },
+                }
+            });
         drop(scratch);
         self.owner.tables.end_call();
-        let extract_err = |message: String| {
-            self.err(ErrorKind::Extract {
-                field: f.info.name.clone(),
-                message,
-            })
-        };
+        let extract_err =
+            |message: String| self.err(ErrorKind::Extract { field: f.info.name.clone(), message });
         match result {
             Err(msg) => Err(extract_err(msg)),
             Ok((rc, _)) if rc != ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS => {
@@ -310,10 +294,7 @@ impl PluginInstance {
         if self.core.caps.parse.is_none() {
             return Err(self.err(ErrorKind::NotSupported("event parsing")));
         }
-        let rc = self
-            .core
-            .vtable
-            .parse(self.state, self.owner.ptr(), &evt.raw());
+        let rc = self.core.vtable.parse(self.state, self.owner.ptr(), &evt.raw());
         self.owner.tables.end_call();
         if rc == ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS {
             Ok(())
@@ -325,11 +306,7 @@ impl PluginInstance {
     /// The plugin's one-line rendering of `evt` (`evt.plugininfo`). Falls back to libsinsp's
     /// `datalen=N data=...` when the plugin has none.
     pub fn event_to_string(&self, evt: &EventInput<'_>) -> String {
-        let s = self
-            .core
-            .vtable
-            .event_to_string(self.state, &evt.raw())
-            .unwrap_or_default();
+        let s = self.core.vtable.event_to_string(self.state, &evt.raw()).unwrap_or_default();
         if !s.is_empty() {
             return s;
         }
@@ -364,10 +341,7 @@ impl PluginInstance {
             return Err(bad("list_open_params returned a non-array JSON"));
         };
         let text = |v: &serde_json::Value, k: &str| {
-            v.get(k)
-                .and_then(|x| x.as_str())
-                .unwrap_or_default()
-                .to_string()
+            v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string()
         };
         items
             .iter()
@@ -376,11 +350,7 @@ impl PluginInstance {
                 if value.is_empty() {
                     return Err(bad("list_open_params has entry with no value"));
                 }
-                Ok(OpenParam {
-                    value,
-                    desc: text(v, "desc"),
-                    separator: text(v, "separator"),
-                })
+                Ok(OpenParam { value, desc: text(v, "desc"), separator: text(v, "separator") })
             })
             .collect()
     }
@@ -410,11 +380,7 @@ impl PluginInstance {
     pub fn set_config(&mut self, config: &str) -> Result<(), Error> {
         let config =
             crate::plugin::validate_config(&self.core.info, config).map_err(|k| self.err(k))?;
-        match self
-            .core
-            .vtable
-            .set_config(self.state, &raw::to_cstring(&config))
-        {
+        match self.core.vtable.set_config(self.state, &raw::to_cstring(&config)) {
             None => Err(self.err(ErrorKind::NotSupported("set_config"))),
             Some(ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS) => Ok(()),
             Some(_) => Err(self.err(ErrorKind::SetConfig(self.last_error()))),
@@ -429,15 +395,10 @@ impl PluginInstance {
             return Err(self.err(ErrorKind::NotSupported("async events")));
         }
         if self.async_on {
-            return Err(self.err(ErrorKind::Async(
-                "the async event handler is already set".into(),
-            )));
+            return Err(self.err(ErrorKind::Async("the async event handler is already set".into())));
         }
         self.owner.set_async_sender(Some(tx));
-        let rc = self
-            .core
-            .vtable
-            .set_async_handler(self.state, self.owner.ptr(), true);
+        let rc = self.core.vtable.set_async_handler(self.state, self.owner.ptr(), true);
         if rc != ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS {
             self.owner.set_async_sender(None);
             return Err(self.err(ErrorKind::Async(self.last_error())));
@@ -451,10 +412,7 @@ impl PluginInstance {
         if !self.async_on {
             return Ok(());
         }
-        let rc = self
-            .core
-            .vtable
-            .set_async_handler(self.state, self.owner.ptr(), false);
+        let rc = self.core.vtable.set_async_handler(self.state, self.owner.ptr(), false);
         self.async_on = false;
         self.owner.set_async_sender(None);
         if rc == ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS {
@@ -483,10 +441,7 @@ impl PluginInstance {
             return Ok(());
         }
         self.capture_on = false;
-        let rc = self
-            .core
-            .vtable
-            .capture(self.state, self.owner.ptr(), false);
+        let rc = self.core.vtable.capture(self.state, self.owner.ptr(), false);
         self.stop_routines();
         match rc {
             Some(ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS) | None => Ok(()),
@@ -496,10 +451,7 @@ impl PluginInstance {
 
     /// Number of capture-listening routines currently running.
     pub fn running_routines(&self) -> usize {
-        lock(&self.owner.routines)
-            .iter()
-            .filter(|r| r.is_running())
-            .count()
+        lock(&self.owner.routines).iter().filter(|r| r.is_running()).count()
     }
 
     fn stop_routines(&self) {
@@ -516,9 +468,7 @@ impl Drop for PluginInstance {
         let _ = self.stop_async();
         self.stop_routines();
         self.owner.set_state(None);
-        self.owner
-            .tables
-            .remove_exported_by(Arc::as_ptr(&self.owner) as usize);
+        self.owner.tables.remove_exported_by(Arc::as_ptr(&self.owner) as usize);
         self.core.vtable.destroy(self.state);
     }
 }
@@ -600,16 +550,11 @@ impl SourceInstance {
             return Err(instance.err(ErrorKind::NotSupported("event sourcing")));
         };
         let id = src.id;
-        let (handle, rc) = instance
-            .core
-            .vtable
-            .open(instance.state, &raw::to_cstring(params));
+        let (handle, rc) = instance.core.vtable.open(instance.state, &raw::to_cstring(params));
         match handle {
-            Some(h) if rc == ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS => Ok(SourceInstance {
-                inner: Some(instance),
-                handle: Some(h),
-                id,
-            }),
+            Some(h) if rc == ffi::ss_plugin_rc_SS_PLUGIN_SUCCESS => {
+                Ok(SourceInstance { inner: Some(instance), handle: Some(h), id })
+            }
             Some(h) => {
                 let msg = instance.last_error();
                 instance.core.vtable.close(instance.state, h);
@@ -642,9 +587,9 @@ impl SourceInstance {
             }
         };
         if status == BatchStatus::Ok && batch.is_empty() {
-            return Err(inst.err(ErrorKind::NextBatch(
-                "unexpected 0 size event returned by plugin".into(),
-            )));
+            return Err(
+                inst.err(ErrorKind::NextBatch("unexpected 0 size event returned by plugin".into()))
+            );
         }
         if let Err(m) = self.fix_up(batch) {
             batch.clear();
@@ -701,24 +646,18 @@ impl SourceInstance {
 
     /// The instance, for extraction while the source is open.
     pub fn instance(&self) -> &PluginInstance {
-        self.inner
-            .as_ref()
-            .expect("a source owns its instance until closed")
+        self.inner.as_ref().expect("a source owns its instance until closed")
     }
 
     /// The instance, mutably (async events, capture listening).
     pub fn instance_mut(&mut self) -> &mut PluginInstance {
-        self.inner
-            .as_mut()
-            .expect("a source owns its instance until closed")
+        self.inner.as_mut().expect("a source owns its instance until closed")
     }
 
     /// Closes the source and gives the instance back.
     pub fn close(mut self) -> PluginInstance {
         self.close_handle();
-        self.inner
-            .take()
-            .expect("a source owns its instance until closed")
+        self.inner.take().expect("a source owns its instance until closed")
     }
 
     fn close_handle(&mut self) {

@@ -18,11 +18,8 @@ pub fn format_plugin_info(p: &Plugin) -> String {
     let _ = writeln!(s, "Capabilities: ");
     if let Some(src) = &caps.source {
         if src.id != 0 {
-            let _ = writeln!(
-                s,
-                "  - Event Sourcing (ID={}, source='{}')",
-                src.id, src.event_source
-            );
+            let _ =
+                writeln!(s, "  - Event Sourcing (ID={}, source='{}')", src.id, src.event_source);
         } else {
             let _ = writeln!(s, "  - Event Sourcing (system events)");
         }

@@ -113,13 +113,7 @@ impl AsyncSender {
     /// A new bounded queue (capacity [`ASYNC_QUEUE_CAPACITY`]).
     pub fn channel() -> (AsyncSender, AsyncReceiver) {
         let (tx, rx) = std::sync::mpsc::sync_channel(ASYNC_QUEUE_CAPACITY);
-        (
-            AsyncSender {
-                tx,
-                dropped: Arc::default(),
-            },
-            rx,
-        )
+        (AsyncSender { tx, dropped: Arc::default() }, rx)
     }
 
     /// Events dropped because the queue was full (a plugin thread is never blocked).
@@ -203,22 +197,13 @@ impl Owner {
     pub(crate) fn push_async(&self, bytes: Vec<u8>) -> Result<(), String> {
         let guard = lock(&self.async_tx);
         let Some(tx) = guard.as_ref() else {
-            return Err(format!(
-                "async event sent with NULL handler: {}",
-                self.plugin_name
-            ));
+            return Err(format!("async event sent with NULL handler: {}", self.plugin_name));
         };
         let evt = EventRef::parse(&bytes).map_err(|e| {
-            format!(
-                "malformed async event produced by plugin: {}: {e}",
-                self.plugin_name
-            )
+            format!("malformed async event produced by plugin: {}: {e}", self.plugin_name)
         })?;
         if evt.event_type() != ASYNC_EVENT_TYPE || evt.nparams() != 3 {
-            return Err(format!(
-                "malformed async event produced by plugin: {}",
-                self.plugin_name
-            ));
+            return Err(format!("malformed async event produced by plugin: {}", self.plugin_name));
         }
         let name = evt.async_name().unwrap_or_default();
         if !self.async_names.contains(name) {

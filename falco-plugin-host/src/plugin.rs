@@ -98,30 +98,20 @@ pub fn is_source_compatible(sources: &[String], source: &str) -> bool {
 impl Capabilities {
     /// True if the plugin extracts fields from events of `source`.
     pub fn extracts_from(&self, source: &str) -> bool {
-        self.extract
-            .as_ref()
-            .is_some_and(|e| is_source_compatible(&e.sources, source))
+        self.extract.as_ref().is_some_and(|e| is_source_compatible(&e.sources, source))
     }
     /// True if the plugin parses events of `source`.
     pub fn parses(&self, source: &str) -> bool {
-        self.parse
-            .as_ref()
-            .is_some_and(|p| is_source_compatible(&p.sources, source))
+        self.parse.as_ref().is_some_and(|p| is_source_compatible(&p.sources, source))
     }
     /// True if the plugin may inject async events into `source`.
     pub fn injects_into(&self, source: &str) -> bool {
-        self.async_events
-            .as_ref()
-            .is_some_and(|a| is_source_compatible(&a.sources, source))
+        self.async_events.as_ref().is_some_and(|a| is_source_compatible(&a.sources, source))
     }
     /// True if the plugin opens the event source `source`.
     pub fn sources(&self, source: &str) -> bool {
         self.source.as_ref().is_some_and(|s| {
-            if s.id == 0 {
-                source == SYSCALL_SOURCE
-            } else {
-                s.event_source == source
-            }
+            if s.id == 0 { source == SYSCALL_SOURCE } else { s.event_source == source }
         })
     }
 }
@@ -145,18 +135,13 @@ pub struct InitOptions {
 
 impl Default for InitOptions {
     fn default() -> InitOptions {
-        InitOptions {
-            tables: TableRegistry::new(),
-            log: tracing_log_sink(),
-        }
+        InitOptions { tables: TableRegistry::new(), log: tracing_log_sink() }
     }
 }
 
 impl std::fmt::Debug for InitOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InitOptions")
-            .field("tables", &self.tables)
-            .finish_non_exhaustive()
+        f.debug_struct("InitOptions").field("tables", &self.tables).finish_non_exhaustive()
     }
 }
 
@@ -237,14 +222,7 @@ impl Plugin {
             init_schema,
         };
         let caps = read_capabilities(&vtable, &name).map_err(err)?;
-        Ok(Plugin {
-            core: Arc::new(Core {
-                vtable,
-                info,
-                caps,
-                owners: Mutex::default(),
-            }),
-        })
+        Ok(Plugin { core: Arc::new(Core { vtable, info, caps, owners: Mutex::default() }) })
     }
 
     /// What the plugin says about itself.
@@ -286,19 +264,9 @@ impl Plugin {
     }
 
     pub(crate) fn new_owner(&self, opts: &InitOptions) -> Arc<Owner> {
-        let names: HashSet<String> = self
-            .core
-            .caps
-            .async_events
-            .iter()
-            .flat_map(|a| a.names.iter().cloned())
-            .collect();
-        let owner = Arc::new(Owner::new(
-            self.name(),
-            opts.log.clone(),
-            opts.tables.clone(),
-            names,
-        ));
+        let names: HashSet<String> =
+            self.core.caps.async_events.iter().flat_map(|a| a.names.iter().cloned()).collect();
+        let owner = Arc::new(Owner::new(self.name(), opts.log.clone(), opts.tables.clone(), names));
         crate::owner::lock(&self.core.owners).push(owner.clone());
         owner
     }
@@ -311,9 +279,7 @@ pub(crate) fn validate_config(info: &PluginInfo, config: &str) -> Result<String,
     let schema: serde_json::Value = match serde_json::from_str(schema) {
         Ok(v @ serde_json::Value::Object(_)) => v,
         _ => {
-            return Err(ErrorKind::Metadata(
-                "get_init_schema did not return a json object".into(),
-            ));
+            return Err(ErrorKind::Metadata("get_init_schema did not return a json object".into()));
         }
     };
     let config = if config.is_empty() { "{}" } else { config };
@@ -324,11 +290,7 @@ pub(crate) fn validate_config(info: &PluginInfo, config: &str) -> Result<String,
     })?;
     if let Some(e) = validator.iter_errors(&value).next() {
         let path = e.instance_path().to_string();
-        let path = if path.is_empty() {
-            "/".to_string()
-        } else {
-            path
-        };
+        let path = if path.is_empty() { "/".to_string() } else { path };
         return Err(ErrorKind::InitConfig(format!("In {path}, {e}")));
     }
     Ok(config.to_string())
@@ -353,11 +315,7 @@ fn read_capabilities(vtable: &Vtable, name: &str) -> Result<Capabilities, ErrorK
             if has_id && source == SYSCALL_SOURCE {
                 return Err(ErrorKind::ReservedSource);
             }
-            let (id, event_source) = if has_id {
-                (id, source)
-            } else {
-                (0, String::new())
-            };
+            let (id, event_source) = if has_id { (id, source) } else { (0, String::new()) };
             caps.source = Some(SourceCaps { id, event_source });
             any = true;
         } else {
@@ -389,11 +347,7 @@ fn read_capabilities(vtable: &Vtable, name: &str) -> Result<Capabilities, ErrorK
 
     // A source plugin extracts from, parses and injects into its own source unless it says
     // otherwise (`resolve_dylib_compatible_sources`).
-    let own = caps
-        .source
-        .as_ref()
-        .map(|s| s.event_source.clone())
-        .filter(|s| !s.is_empty());
+    let own = caps.source.as_ref().map(|s| s.event_source.clone()).filter(|s| !s.is_empty());
     let with_own = |mut v: Vec<String>| {
         if let Some(own) = &own {
             if !v.is_empty() && !v.contains(own) {
@@ -414,10 +368,7 @@ fn read_capabilities(vtable: &Vtable, name: &str) -> Result<Capabilities, ErrorK
             true,
         )
         .map_err(in_plugin)?;
-        caps.extract = Some(ExtractCaps {
-            fields,
-            sources: own_or(with_own(sources), &own),
-        });
+        caps.extract = Some(ExtractCaps { fields, sources: own_or(with_own(sources), &own) });
     }
     if parse {
         let sources = parse_string_list(
@@ -426,9 +377,7 @@ fn read_capabilities(vtable: &Vtable, name: &str) -> Result<Capabilities, ErrorK
             true,
         )
         .map_err(in_plugin)?;
-        caps.parse = Some(ParseCaps {
-            sources: own_or(with_own(sources), &own),
-        });
+        caps.parse = Some(ParseCaps { sources: own_or(with_own(sources), &own) });
     }
     if asyn {
         let sources = parse_string_list(
@@ -439,10 +388,7 @@ fn read_capabilities(vtable: &Vtable, name: &str) -> Result<Capabilities, ErrorK
         .map_err(in_plugin)?;
         let names = parse_string_list("get_async_events", vtable.async_events().as_deref(), false)
             .map_err(in_plugin)?;
-        caps.async_events = Some(AsyncCaps {
-            sources: own_or(with_own(sources), &own),
-            names,
-        });
+        caps.async_events = Some(AsyncCaps { sources: own_or(with_own(sources), &own), names });
     }
     Ok(caps)
 }

@@ -37,11 +37,8 @@ pub(crate) const MAX_FIELD_VALUES: u64 = 1 << 20;
 const MAX_LIST_LEN: u32 = 1 << 16;
 
 /// The plugin API version this host implements (that of the `falco_plugin_api` crate).
-pub(crate) const HOST_API_VERSION: (u32, u32, u32) = (
-    ffi::PLUGIN_API_VERSION_MAJOR,
-    ffi::PLUGIN_API_VERSION_MINOR,
-    ffi::PLUGIN_API_VERSION_PATCH,
-);
+pub(crate) const HOST_API_VERSION: (u32, u32, u32) =
+    (ffi::PLUGIN_API_VERSION_MAJOR, ffi::PLUGIN_API_VERSION_MINOR, ffi::PLUGIN_API_VERSION_PATCH);
 
 type StrGetter = unsafe extern "C-unwind" fn() -> *const c_char;
 
@@ -234,10 +231,7 @@ impl Vtable {
             __bindgen_anon_5.capture_open = "capture_open";
             __bindgen_anon_5.capture_close = "capture_close";
         }
-        Ok(Vtable {
-            api,
-            _lib: Some(Arc::new(lib)),
-        })
+        Ok(Vtable { api, _lib: Some(Arc::new(lib)) })
     }
 
     /// Wraps a statically linked plugin's vtable (one built by the SDK's `static_plugin!`).
@@ -398,9 +392,7 @@ impl Vtable {
 
     pub(crate) fn set_config(&self, state: StatePtr, config: &CStr) -> Option<i32> {
         let f = self.api.set_config?;
-        let input = ffi::ss_plugin_set_config_input {
-            config: config.as_ptr(),
-        };
+        let input = ffi::ss_plugin_set_config_input { config: config.as_ptr() };
         // SAFETY: `state` is live and `input` outlives the call.
         Some(unsafe { f(state.0, &input) })
     }
@@ -516,14 +508,10 @@ impl Vtable {
             return Ok(rc);
         }
         if nevts > MAX_BATCH_EVENTS {
-            return Err(format!(
-                "next_batch returned an implausible batch of {nevts} events"
-            ));
+            return Err(format!("next_batch returned an implausible batch of {nevts} events"));
         }
         if evts.is_null() {
-            return Err(format!(
-                "next_batch returned {nevts} events and a null array"
-            ));
+            return Err(format!("next_batch returned {nevts} events and a null array"));
         }
         for i in 0..nevts as usize {
             // SAFETY: the plugin returned an array of `nevts` event pointers, valid until the
@@ -557,9 +545,7 @@ impl Vtable {
             return Ok((ffi::ss_plugin_rc_SS_PLUGIN_NOT_SUPPORTED, 0));
         };
         let mut field = ffi::ss_plugin_extract_field {
-            res: ffi::ss_plugin_extract_field__bindgen_ty_1 {
-                u64_: ptr::null_mut(),
-            },
+            res: ffi::ss_plugin_extract_field__bindgen_ty_1 { u64_: ptr::null_mut() },
             res_len: 0,
             field_id: req.field_id,
             field: req.field.as_ptr(),
@@ -588,9 +574,7 @@ impl Vtable {
         }
         let n = field.res_len;
         if n > MAX_FIELD_VALUES {
-            return Err(format!(
-                "plugin returned an implausible number of values ({n})"
-            ));
+            return Err(format!("plugin returned an implausible number of values ({n})"));
         }
         let n = n as usize;
         // SAFETY (all reads below): on success the plugin filled `res` with `res_len` values of
@@ -682,11 +666,8 @@ impl Vtable {
         let Some(f) = self.api.__bindgen_anon_4.set_async_event_handler else {
             return ffi::ss_plugin_rc_SS_PLUGIN_NOT_SUPPORTED;
         };
-        let handler: ffi::ss_plugin_async_event_handler_t = if enable {
-            Some(callbacks::async_event)
-        } else {
-            None
-        };
+        let handler: ffi::ss_plugin_async_event_handler_t =
+            if enable { Some(callbacks::async_event) } else { None };
         // SAFETY: `state` is live; the owner outlives the state, so the plugin may call the
         // handler with it from any thread until the handler is removed.
         unsafe { f(state.0, owner.0, handler) }
@@ -781,10 +762,7 @@ fn empty_api() -> ffi::plugin_api {
         },
         set_config: None,
         get_metrics: None,
-        __bindgen_anon_5: ffi::plugin_api__bindgen_ty_5 {
-            capture_open: None,
-            capture_close: None,
-        },
+        __bindgen_anon_5: ffi::plugin_api__bindgen_ty_5 { capture_open: None, capture_close: None },
     }
 }
 

@@ -265,11 +265,7 @@ impl MemTable {
     }
 
     fn new_row(&mut self, key: Option<StateValue>) -> usize {
-        let values = self
-            .fields
-            .iter()
-            .filter_map(|f| StateValue::default_of(f.ty))
-            .collect();
+        let values = self.fields.iter().filter_map(|f| StateValue::default_of(f.ty)).collect();
         self.rows.push(Some(Row { key, values }));
         self.rows.len() - 1
     }
@@ -321,11 +317,7 @@ impl HostTable for MemTable {
             };
         }
         let zero = StateValue::default_of(ty).ok_or("nested tables are not supported")?;
-        self.fields.push(TableField {
-            name: name.to_string(),
-            ty,
-            read_only: false,
-        });
+        self.fields.push(TableField { name: name.to_string(), ty, read_only: false });
         for row in self.rows.iter_mut().flatten() {
             row.values.push(zero.clone());
         }
@@ -386,9 +378,7 @@ pub struct TableRegistry {
 
 impl std::fmt::Debug for TableRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TableRegistry")
-            .field("tables", &self.names())
-            .finish()
+        f.debug_struct("TableRegistry").field("tables", &self.names()).finish()
     }
 }
 
@@ -405,10 +395,7 @@ impl TableRegistry {
         if tables.iter().any(|t| t.name() == name) {
             return Err(DuplicateTable(name));
         }
-        tables.push(Arc::new(FfiTable::host(
-            Box::new(table),
-            self.dirty.clone(),
-        )));
+        tables.push(Arc::new(FfiTable::host(Box::new(table), self.dirty.clone())));
         Ok(())
     }
 
@@ -472,10 +459,7 @@ mod tests {
         let a = t.insert(StateValue::U64(1));
         let f = t.add_field("n", StateType::U32).unwrap();
         assert_eq!(t.read(a, f), Some(StateValue::U32(0)));
-        assert!(
-            t.write(a, f, StateValue::U64(3)).is_err(),
-            "type is checked"
-        );
+        assert!(t.write(a, f, StateValue::U64(3)).is_err(), "type is checked");
         t.write(a, f, StateValue::U32(3)).unwrap();
         let d = t.create_entry().unwrap();
         assert_eq!(t.len(), 1, "a detached entry is not counted");
@@ -488,12 +472,7 @@ mod tests {
 
     #[test]
     fn state_type_codes_round_trip() {
-        for t in [
-            StateType::I8,
-            StateType::U64,
-            StateType::String,
-            StateType::Bool,
-        ] {
+        for t in [StateType::I8, StateType::U64, StateType::String, StateType::Bool] {
             assert_eq!(StateType::from_code(t.code()), Some(t));
         }
         assert_eq!(StateType::from_code(999), None);
@@ -502,12 +481,8 @@ mod tests {
     #[test]
     fn registry_refuses_duplicates() {
         let r = TableRegistry::new();
-        r.add_host_table(MemTable::new("threads", StateType::I64))
-            .unwrap();
-        assert!(
-            r.add_host_table(MemTable::new("threads", StateType::I64))
-                .is_err()
-        );
+        r.add_host_table(MemTable::new("threads", StateType::I64)).unwrap();
+        assert!(r.add_host_table(MemTable::new("threads", StateType::I64)).is_err());
         assert_eq!(r.names(), vec![("threads".to_string(), StateType::I64)]);
     }
 }

@@ -22,9 +22,7 @@ pub fn build_plugins(
         .join("test-plugins");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root)
-        .args(["build", "--quiet"])
-        .env("CARGO_TARGET_DIR", &target);
+    cmd.current_dir(workspace_root).args(["build", "--quiet"]).env("CARGO_TARGET_DIR", &target);
     if release {
         cmd.arg("--release");
     }

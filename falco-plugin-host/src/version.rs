@@ -46,11 +46,7 @@ impl Version {
     /// assert_eq!(Version::parse("1.2"), None);
     /// ```
     pub fn parse(s: &str) -> Option<Version> {
-        parse_triple(s).map(|(major, minor, patch)| Version {
-            major,
-            minor,
-            patch,
-        })
+        parse_triple(s).map(|(major, minor, patch)| Version { major, minor, patch })
     }
 
     /// True if a plugin of this version satisfies a requirement for `required`: same major and
@@ -77,11 +73,7 @@ impl fmt::Display for Version {
 /// The plugin API version this host implements.
 pub fn host_api_version() -> Version {
     let (major, minor, patch) = crate::raw::HOST_API_VERSION;
-    Version {
-        major,
-        minor,
-        patch,
-    }
+    Version { major, minor, patch }
 }
 
 /// Checks a plugin's required API version against the host's, as libscap's
@@ -120,10 +112,7 @@ pub struct PluginRequirement {
 impl PluginRequirement {
     /// A requirement.
     pub fn new(name: &str, version: &str) -> PluginRequirement {
-        PluginRequirement {
-            name: name.to_string(),
-            version: version.to_string(),
-        }
+        PluginRequirement { name: name.to_string(), version: version.to_string() }
     }
 }
 
@@ -161,9 +150,7 @@ fn check_alternatives(
     for req in alternatives {
         if let Some((name, version)) = loaded.iter().find(|(n, _)| *n == req.name) {
             let Some(have) = Version::parse(version) else {
-                return Err(format!(
-                    "Plugin '{name}' has invalid version string '{version}'"
-                ));
+                return Err(format!("Plugin '{name}' has invalid version string '{version}'"));
             };
             let compatible =
                 Version::parse(&req.version).is_some_and(|want| have.compatible_with(&want));
@@ -177,14 +164,9 @@ fn check_alternatives(
             return Ok(());
         }
     }
-    let list: Vec<String> = alternatives
-        .iter()
-        .map(|r| format!("{} (>= {})", r.name, r.version))
-        .collect();
-    Err(format!(
-        "Plugin requirement not satisfied, must load one of: {}",
-        list.join(", ")
-    ))
+    let list: Vec<String> =
+        alternatives.iter().map(|r| format!("{} (>= {})", r.name, r.version)).collect();
+    Err(format!("Plugin requirement not satisfied, must load one of: {}", list.join(", ")))
 }
 
 #[cfg(test)]
@@ -218,15 +200,9 @@ mod tests {
         assert!(check_api_version(&next_patch).is_err());
         assert!(matches!(
             check_api_version("2.0.0"),
-            Err(ErrorKind::IncompatibleApiVersion {
-                reason: "major versions disagree",
-                ..
-            })
+            Err(ErrorKind::IncompatibleApiVersion { reason: "major versions disagree", .. })
         ));
-        assert!(matches!(
-            check_api_version("abc"),
-            Err(ErrorKind::InvalidApiVersion(_))
-        ));
+        assert!(matches!(check_api_version("abc"), Err(ErrorKind::InvalidApiVersion(_))));
     }
 
     #[test]

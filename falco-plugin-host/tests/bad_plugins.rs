@@ -61,10 +61,7 @@ fn not_a_shared_library() {
 fn missing_mandatory_symbols() {
     let so = c_plugin("nosyms", "int unrelated(void) { return 1; }\n");
     let e = load_err(&so);
-    assert_eq!(
-        e.kind(),
-        &ErrorKind::MissingSymbol("get_required_api_version")
-    );
+    assert_eq!(e.kind(), &ErrorKind::MissingSymbol("get_required_api_version"));
     let so = c_plugin(
         "noinit",
         r#"const char* plugin_get_required_api_version(void) { return "3.0.0"; }
@@ -76,11 +73,7 @@ fn missing_mandatory_symbols() {
     );
     let e = load_err(&so);
     assert_eq!(e.kind(), &ErrorKind::MissingSymbol("init"));
-    assert!(
-        e.to_string()
-            .ends_with("required symbol not implemented: 'init'"),
-        "{e}"
-    );
+    assert!(e.to_string().ends_with("required symbol not implemented: 'init'"), "{e}");
 }
 
 #[test]
@@ -101,9 +94,7 @@ fn api_version_the_host_cannot_serve() {
         r#"const char* plugin_get_required_api_version(void) { return "3.99.0"; }"#,
     );
     assert!(
-        load_err(&so)
-            .to_string()
-            .ends_with("framework's minor is less than the requested one")
+        load_err(&so).to_string().ends_with("framework's minor is less than the requested one")
     );
 }
 
@@ -124,16 +115,8 @@ fn half_implemented_capabilities() {
         "#,
     );
     let e = load_err(&so);
-    assert_eq!(
-        e.plugin(),
-        "halfsource",
-        "errors name the plugin once its name is known"
-    );
-    assert!(
-        e.to_string()
-            .contains("broken plugin capabilities: must implement all of"),
-        "{e}"
-    );
+    assert_eq!(e.plugin(), "halfsource", "errors name the plugin once its name is known");
+    assert!(e.to_string().contains("broken plugin capabilities: must implement all of"), "{e}");
 }
 
 #[test]
@@ -159,16 +142,9 @@ fn drain(mut src: SourceInstance) -> (Vec<u64>, Option<Error>) {
         }
         for i in 0..batch.len() {
             num += 1;
-            let input = EventInput {
-                event: batch.get(i).unwrap(),
-                num,
-                source: c"bad",
-            };
+            let input = EventInput { event: batch.get(i).unwrap(), num, source: c"bad" };
             values.clear();
-            if let Err(e) = src
-                .instance()
-                .extract(&input, 0, &FieldArg::None, &mut values.sink())
-            {
+            if let Err(e) = src.instance().extract(&input, 0, &FieldArg::None, &mut values.sink()) {
                 return (got, Some(e));
             }
             if let Some(falco_engine::Value::U64(n)) = values.iter().next() {
@@ -210,21 +186,14 @@ fn bad_event_lengths() {
     let (got, e) = run_bad("short_at=3", "5");
     assert_eq!(got, [1, 2]);
     let e = e.unwrap();
-    assert!(
-        e.to_string().contains("declares an invalid length of 10"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("declares an invalid length of 10"), "{e}");
 }
 
 #[test]
 fn foreign_plugin_id() {
     let (got, e) = run_bad("wrong_id_at=1", "5");
     assert!(got.is_empty());
-    assert!(
-        e.unwrap()
-            .to_string()
-            .contains("expected_id=1001, actual_id=4242")
-    );
+    assert!(e.unwrap().to_string().contains("expected_id=1001, actual_id=4242"));
 }
 
 #[test]
@@ -240,16 +209,8 @@ fn extraction_failure() {
 fn open_failure() {
     let p = Plugin::load(plugin_path("counter")).unwrap();
     let e = SourceInstance::open(p.init("").unwrap(), "lots").unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("plugin 'counter': could not open event source: "),
-        "{e}"
-    );
-    assert!(
-        e.to_string()
-            .contains("open params must be a number of events, got 'lots'"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("plugin 'counter': could not open event source: "), "{e}");
+    assert!(e.to_string().contains("open params must be a number of events, got 'lots'"), "{e}");
 }
 
 #[test]
@@ -257,18 +218,11 @@ fn init_config_schema_validation() {
     let p = Plugin::load(plugin_path("counter")).unwrap();
     let e = p.init(r#"{"step": 0}"#).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::InitConfig(_)), "{e}");
-    assert!(
-        e.to_string()
-            .starts_with("plugin 'counter': init config: In /step, "),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("plugin 'counter': init config: In /step, "), "{e}");
     let e = p.init(r#"{"lable": "x"}"#).unwrap_err();
     assert!(e.to_string().contains("In /, "), "{e}");
     let e = p.init("{not json").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "plugin 'counter': init config: init config is not a valid json"
-    );
+    assert_eq!(e.to_string(), "plugin 'counter': init config: init config is not a valid json");
     // An empty config is validated (and passed) as `{}`.
     assert!(p.init("").is_ok());
 }

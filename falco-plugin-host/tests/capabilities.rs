@@ -26,8 +26,7 @@ fn u64s(vals: &Values) -> Vec<u64> {
 
 fn extract(inst: &PluginInstance, evt: &EventInput<'_>, field: usize) -> Values {
     let mut vals = Values::new();
-    inst.extract(evt, field, &FieldArg::None, &mut vals.sink())
-        .unwrap();
+    inst.extract(evt, field, &FieldArg::None, &mut vals.sink()).unwrap();
     vals
 }
 
@@ -47,49 +46,20 @@ fn extractor_compatible_with_two_sources_gets_one_state_per_source() {
     let mut seen = |inst: &PluginInstance, source: &CStr, num: u64, data: &[u8]| {
         buf.clear();
         write_plugin_event(&mut buf, num, 999, data);
-        let evt = EventInput {
-            event: EventRef::parse(&buf).unwrap(),
-            num,
-            source,
-        };
-        (
-            u64s(&extract(inst, &evt, 3))[0],
-            extract(inst, &evt, 2).get(0).to_string(),
-        )
+        let evt = EventInput { event: EventRef::parse(&buf).unwrap(), num, source };
+        (u64s(&extract(inst, &evt, 3))[0], extract(inst, &evt, 2).get(0).to_string())
     };
-    assert_eq!(
-        seen(&for_counter, c"counter", 1, b"1 a"),
-        (1, "counter".into())
-    );
-    assert_eq!(
-        seen(&for_ticker, c"ticker", 1, b"tick 1"),
-        (1, "ticker".into())
-    );
-    assert_eq!(
-        seen(&for_ticker, c"ticker", 2, b"tick 2"),
-        (2, "ticker".into())
-    );
-    assert_eq!(
-        seen(&for_counter, c"counter", 2, b"2 a"),
-        (2, "counter".into())
-    );
-    assert_eq!(
-        seen(&for_counter, c"counter", 3, b"3 a"),
-        (3, "counter".into())
-    );
+    assert_eq!(seen(&for_counter, c"counter", 1, b"1 a"), (1, "counter".into()));
+    assert_eq!(seen(&for_ticker, c"ticker", 1, b"tick 1"), (1, "ticker".into()));
+    assert_eq!(seen(&for_ticker, c"ticker", 2, b"tick 2"), (2, "ticker".into()));
+    assert_eq!(seen(&for_counter, c"counter", 2, b"2 a"), (2, "counter".into()));
+    assert_eq!(seen(&for_counter, c"counter", 3, b"3 a"), (3, "counter".into()));
 
     buf.clear();
     write_plugin_event(&mut buf, 1, 999, b"one two  three");
-    let evt = EventInput {
-        event: EventRef::parse(&buf).unwrap(),
-        num: 9,
-        source: c"counter",
-    };
+    let evt = EventInput { event: EventRef::parse(&buf).unwrap(), num: 9, source: c"counter" };
     let words = extract(&for_counter, &evt, 1);
-    assert_eq!(
-        words.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
-        ["one", "two", "three"]
-    );
+    assert_eq!(words.iter().map(|v| v.to_string()).collect::<Vec<_>>(), ["one", "two", "three"]);
     assert_eq!(u64s(&extract(&for_counter, &evt, 0)), [14]);
 }
 
@@ -104,39 +74,20 @@ fn parsing_runs_before_extraction_and_writes_host_tables() {
     let mut counts = MemTable::new("tick_counts", StateType::U64);
     counts.add_field("parsed", StateType::U64).unwrap();
     tables.add_host_table(counts).unwrap();
-    let opts = InitOptions {
-        tables: tables.clone(),
-        ..InitOptions::default()
-    };
+    let opts = InitOptions { tables: tables.clone(), ..InitOptions::default() };
     let mut src = ticker(r#"{"use_table": true}"#, &opts, "3");
     let caps = src.instance().plugin().caps().clone();
     assert!(caps.parses("ticker") && !caps.parses("counter"));
     let mut batch = EventBatch::new();
     for num in 1..=3u64 {
         src.next_batch(&mut batch).unwrap();
-        let evt = EventInput {
-            event: batch.get(0).unwrap(),
-            num,
-            source: c"ticker",
-        };
-        assert_eq!(
-            evt.event.ts(),
-            1_000_000 + num,
-            "plugin timestamps are kept"
-        );
+        let evt = EventInput { event: batch.get(0).unwrap(), num, source: c"ticker" };
+        assert_eq!(evt.event.ts(), 1_000_000 + num, "plugin timestamps are kept");
         assert!(src.instance().parses_event_type(322));
         src.instance().parse(&evt).unwrap();
         assert_eq!(u64s(&extract(src.instance(), &evt, 0)), [num], "ticker.n");
-        assert_eq!(
-            u64s(&extract(src.instance(), &evt, 1)),
-            [num],
-            "ticker.parsed"
-        );
-        assert_eq!(
-            u64s(&extract(src.instance(), &evt, 2)),
-            [num],
-            "ticker.from_table"
-        );
+        assert_eq!(u64s(&extract(src.instance(), &evt, 1)), [num], "ticker.parsed");
+        assert_eq!(u64s(&extract(src.instance(), &evt, 2)), [num], "ticker.from_table");
     }
     // What the plugin wrote through the table API is in the host table.
     let rows = tables
@@ -156,31 +107,17 @@ fn parsing_runs_before_extraction_and_writes_host_tables() {
 #[test]
 fn plugin_exported_tables_are_reached_through_the_host() {
     let tables = TableRegistry::new();
-    let opts = InitOptions {
-        tables: tables.clone(),
-        ..InitOptions::default()
-    };
+    let opts = InitOptions { tables: tables.clone(), ..InitOptions::default() };
     let mut src = ticker(r#"{"export_table": true}"#, &opts, "2");
     // add_table registered it; get_table handed the plugin's own table back through the
     // host's dispatchers, which parse and extraction then use.
-    assert_eq!(
-        tables.names(),
-        [("tick_counts".to_string(), StateType::U64)]
-    );
+    assert_eq!(tables.names(), [("tick_counts".to_string(), StateType::U64)]);
     let mut batch = EventBatch::new();
     for num in 1..=2u64 {
         src.next_batch(&mut batch).unwrap();
-        let evt = EventInput {
-            event: batch.get(0).unwrap(),
-            num,
-            source: c"ticker",
-        };
+        let evt = EventInput { event: batch.get(0).unwrap(), num, source: c"ticker" };
         src.instance().parse(&evt).unwrap();
-        assert_eq!(
-            u64s(&extract(src.instance(), &evt, 2)),
-            [num],
-            "ticker.stored_count"
-        );
+        assert_eq!(u64s(&extract(src.instance(), &evt, 2)), [num], "ticker.stored_count");
     }
     // A second plugin exporting the same table name is refused (its init fails cleanly).
     let p = Plugin::load(plugin_path("ticker")).unwrap();
@@ -200,13 +137,8 @@ fn table_lookup_failures_are_init_errors_not_crashes() {
     assert!(e.to_string().contains("tick_counts"), "{e}");
     // A table with the wrong key type is refused the same way.
     let tables = TableRegistry::new();
-    tables
-        .add_host_table(MemTable::new("tick_counts", StateType::String))
-        .unwrap();
-    let opts = InitOptions {
-        tables,
-        ..InitOptions::default()
-    };
+    tables.add_host_table(MemTable::new("tick_counts", StateType::String)).unwrap();
+    let opts = InitOptions { tables, ..InitOptions::default() };
     let e = p.init_with(r#"{"use_table": true}"#, &opts).unwrap_err();
     assert!(e.to_string().contains("key type"), "{e}");
 }
@@ -224,9 +156,7 @@ fn async_events_are_checked_and_queued() {
     inst.start_async(tx.clone()).unwrap();
     let mut got = Vec::new();
     while got.len() < 3 {
-        let evt = rx
-            .recv_timeout(Duration::from_secs(5))
-            .expect("async event");
+        let evt = rx.recv_timeout(Duration::from_secs(5)).expect("async event");
         let e = EventRef::parse(&evt.bytes).unwrap();
         assert_eq!(e.event_type(), ASYNC_EVENT_TYPE);
         assert_eq!(e.async_name(), Some("ticker_alarm"));
@@ -244,11 +174,7 @@ fn capture_listening_runs_routines_until_close() {
     let start = Instant::now();
     let mut batch = EventBatch::new();
     src.next_batch(&mut batch).unwrap();
-    let evt = EventInput {
-        event: batch.get(0).unwrap(),
-        num: 1,
-        source: c"ticker",
-    };
+    let evt = EventInput { event: batch.get(0).unwrap(), num: 1, source: c"ticker" };
     let runs = loop {
         let runs = u64s(&extract(src.instance(), &evt, 3))[0];
         if runs >= 3 || start.elapsed() > Duration::from_secs(5) {
@@ -262,11 +188,7 @@ fn capture_listening_runs_routines_until_close() {
     assert_eq!(src.instance().running_routines(), 0);
     let after = u64s(&extract(src.instance(), &evt, 3))[0];
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(
-        u64s(&extract(src.instance(), &evt, 3))[0],
-        after,
-        "no run after close"
-    );
+    assert_eq!(u64s(&extract(src.instance(), &evt, 3))[0], after, "no run after close");
 }
 
 #[test]
@@ -275,9 +197,7 @@ fn plugin_logs_reach_the_log_sink() {
     let sink = logs.clone();
     let opts = InitOptions {
         log: Arc::new(move |r: &falco_plugin_host::LogRecord<'_>| {
-            sink.lock()
-                .unwrap()
-                .push((r.severity, r.message.to_string()))
+            sink.lock().unwrap().push((r.severity, r.message.to_string()))
         }),
         ..InitOptions::default()
     };
@@ -285,8 +205,7 @@ fn plugin_logs_reach_the_log_sink() {
     assert!(p.init_with("fail_init", &opts).is_err());
     let logs = logs.lock().unwrap();
     assert!(
-        logs.iter()
-            .any(|(sev, m)| *sev == LogSeverity::Error && m.contains("fail_init requested")),
+        logs.iter().any(|(sev, m)| *sev == LogSeverity::Error && m.contains("fail_init requested")),
         "{logs:?}"
     );
 }
@@ -310,10 +229,7 @@ fn list_plugins_and_plugin_info_text() {
     assert_eq!(text, expected);
 
     let info = falco_plugin_host::plugin_info_text(&counter, "").unwrap();
-    assert!(
-        info.contains("\nInit config schema type: JSON\n{"),
-        "{info}"
-    );
+    assert!(info.contains("\nInit config schema type: JSON\n{"), "{info}");
     assert!(info.ends_with(
         "Suggested open params:\n10: count ten numbers\n1000000: count a million numbers\n\n"
     ));

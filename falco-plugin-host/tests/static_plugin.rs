@@ -12,14 +12,8 @@ fn statically_linked_plugin_works_like_a_loaded_one() {
     let mut src = SourceInstance::open(p.init(r#"{"start": 41}"#).unwrap(), "2").unwrap();
     let mut batch = EventBatch::new();
     src.next_batch(&mut batch).unwrap();
-    let input = EventInput {
-        event: batch.get(1).unwrap(),
-        num: 2,
-        source: c"counter",
-    };
+    let input = EventInput { event: batch.get(1).unwrap(), num: 2, source: c"counter" };
     let mut vals = Values::new();
-    src.instance()
-        .extract(&input, 0, &FieldArg::None, &mut vals.sink())
-        .unwrap();
+    src.instance().extract(&input, 0, &FieldArg::None, &mut vals.sink()).unwrap();
     assert_eq!(vals.get(0), Value::U64(42));
 }

@@ -12,9 +12,7 @@ pub const PLUGINS: [&str; 4] = ["counter", "tagger", "ticker", "badplugin"];
 pub fn plugin_path(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("in the workspace");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("in the workspace");
         build_plugins(root, &PLUGINS, false).expect("test plugins build")
     });
     let path = plugin_library(dir, name);

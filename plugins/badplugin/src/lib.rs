@@ -47,11 +47,7 @@ impl Plugin for BadPlugin {
         let mut p = BadPlugin::default();
         for item in config.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (key, value) = item.split_once('=').unwrap_or((item, ""));
-            let n = || {
-                value
-                    .parse::<u64>()
-                    .map_err(|_| anyhow::anyhow!("bad number in '{item}'"))
-            };
+            let n = || value.parse::<u64>().map_err(|_| anyhow::anyhow!("bad number in '{item}'"));
             match key {
                 "fail_init" => anyhow::bail!("refusing to start: fail_init requested"),
                 "fail_after" => p.fail_after = Some(n()?),
@@ -120,11 +116,7 @@ impl SourcePlugin for BadPlugin {
     fn open(&mut self, params: Option<&str>) -> Result<BadInstance, Error> {
         let p = params.unwrap_or("").trim();
         let total = if p.is_empty() { 10 } else { p.parse()? };
-        Ok(BadInstance {
-            produced: 0,
-            total,
-            buf: Vec::new(),
-        })
+        Ok(BadInstance { produced: 0, total, buf: Vec::new() })
     }
 
     fn event_to_string(&mut self, _event: &EventInput<RawEvent<'_>>) -> Result<CString, Error> {

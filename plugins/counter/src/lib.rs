@@ -142,16 +142,9 @@ impl SourcePluginInstance for CounterInstance {
 
     fn get_progress(&mut self) -> falco_plugin::source::ProgressInfo<'_> {
         let done = self.total - self.remaining;
-        let pct = if self.total == 0 {
-            100.0
-        } else {
-            done as f64 * 100.0 / self.total as f64
-        };
+        let pct = if self.total == 0 { 100.0 } else { done as f64 * 100.0 / self.total as f64 };
         self.progress = CString::new(format!("{done}/{}", self.total)).unwrap_or_default();
-        falco_plugin::source::ProgressInfo {
-            value: pct,
-            detail: Some(&self.progress),
-        }
+        falco_plugin::source::ProgressInfo { value: pct, detail: Some(&self.progress) }
     }
 }
 
@@ -253,9 +246,7 @@ impl ExtractPlugin for CounterPlugin {
         field("counter.value", &Self::value)
             .with_display("Value")
             .with_description("the number carried by the event"),
-        field("counter.label", &Self::label)
-            .with_description("the configured label")
-            .add_output(),
+        field("counter.label", &Self::label).with_description("the configured label").add_output(),
         field("counter.even", &Self::even).with_description("true for even numbers"),
         field("counter.digits", &Self::digits).with_description("the decimal digits of the number"),
         field("counter.div", &Self::div).with_description("the number divided by the argument"),

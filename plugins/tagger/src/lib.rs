@@ -67,10 +67,7 @@ impl Plugin for TaggerPlugin {
     type ConfigType = String;
 
     fn new(_input: Option<&TablesInput>, _config: String) -> Result<Self, Error> {
-        Ok(TaggerPlugin {
-            last_event: 0,
-            seen: 0,
-        })
+        Ok(TaggerPlugin { last_event: 0, seen: 0 })
     }
 }
 
@@ -87,17 +84,11 @@ impl TaggerPlugin {
     fn words(&mut self, req: ExtractRequest<Self>) -> Result<Vec<CString>, Error> {
         let data = Self::data(&req)?;
         let text = String::from_utf8_lossy(&data);
-        Ok(text
-            .split_whitespace()
-            .filter_map(|w| CString::new(w).ok())
-            .collect())
+        Ok(text.split_whitespace().filter_map(|w| CString::new(w).ok()).collect())
     }
 
     fn source(&mut self, req: ExtractRequest<Self>) -> Result<CString, Error> {
-        let src = req
-            .event
-            .source()
-            .ok_or_else(|| anyhow::anyhow!("no event source"))?;
+        let src = req.event.source().ok_or_else(|| anyhow::anyhow!("no event source"))?;
         Ok(src.to_owned())
     }
 

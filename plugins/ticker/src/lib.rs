@@ -141,10 +141,7 @@ impl SourcePluginInstance for TickerInstance {
         self.n += 1;
         let payload = format!("tick {}", self.n);
         let mut event = Self::plugin_event(payload.as_bytes());
-        event.metadata = EventMetadata {
-            ts: 1_000_000 + self.n,
-            ..EventMetadata::default()
-        };
+        event.metadata = EventMetadata { ts: 1_000_000 + self.n, ..EventMetadata::default() };
         batch.add(event)?;
         Ok(())
     }
@@ -200,10 +197,7 @@ impl TickerPlugin {
     }
 
     fn stored_count(&mut self, req: ExtractRequest<Self>) -> Result<u64, Error> {
-        let table = self
-            .table
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("no table"))?;
+        let table = self.table.as_ref().ok_or_else(|| anyhow::anyhow!("no table"))?;
         let num = req.event.event_number() as u64;
         let entry = table.get_entry(req.table_reader, &num)?;
         entry.get_parsed(req.table_reader)
@@ -243,9 +237,7 @@ impl AsyncEventPlugin for TickerPlugin {
             }
             Ok(())
         });
-        thread
-            .join()
-            .map_err(|_| anyhow::anyhow!("alarm thread panicked"))?
+        thread.join().map_err(|_| anyhow::anyhow!("alarm thread panicked"))?
     }
 
     fn stop_async(&mut self) -> Result<(), Error> {
