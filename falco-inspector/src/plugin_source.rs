@@ -1148,33 +1148,7 @@ mod tests {
             .plugin(&plugin("tagger"), "")
             .build()
             .unwrap();
-        let mut engine = Engine::new();
-        engine.add_source((*insp.schema()).clone()).unwrap();
-        let result = engine.load_rules(
-            r#"
-- required_plugin_versions:
-    - name: counter
-      version: 0.3.0
-- rule: odd count
-  desc: odd numbers from the counter plugin
-  condition: counter.value > 0 and counter.tag[parity] = odd and tagger.words intersects (blue)
-  output: "odd %counter.value label=%counter.label n=%evt.num src=%evt.source info=(%evt.plugininfo)"
-  priority: WARNING
-  source: counter
-- rule: unknown field
-  desc: a field no plugin of this source has
-  condition: ticker.n > 0
-  output: "never"
-  priority: WARNING
-  source: counter
-"#,
-            "plugin_rules.yaml",
-        );
-        // The second rule refers to a field of a plugin that does not serve this source.
-        assert!(!result.successful(), "unknown fields are load errors");
-        let mut engine = Engine::new();
-        engine.add_source((*insp.schema()).clone()).unwrap();
-        let rules_text = r#"
+        const ODD: &str = r#"
 - rule: odd count
   desc: odd numbers from the counter plugin
   condition: counter.value > 0 and counter.tag[parity] = odd and tagger.words intersects (blue)
@@ -1182,6 +1156,23 @@ mod tests {
   priority: WARNING
   source: counter
 "#;
+        const UNKNOWN: &str = r#"
+- rule: unknown field
+  desc: a field of a plugin that does not serve this source
+  condition: ticker.n > 0
+  output: "never"
+  priority: WARNING
+  source: counter
+"#;
+        let new_engine = || {
+            let mut engine = Engine::new();
+            engine.add_source((*insp.schema()).clone()).unwrap();
+            engine
+        };
+        let unknown = format!("{ODD}{UNKNOWN}");
+        assert!(!new_engine().load_rules(&unknown, "rules.yaml").successful(), "a load error");
+        let mut engine = new_engine();
+        let rules_text = ODD;
         assert!(engine.load_rules(rules_text, "plugin_rules.yaml").successful());
         let rules = engine.rules();
         let src = rules.source_by_name("counter").unwrap();
