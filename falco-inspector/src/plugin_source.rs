@@ -184,6 +184,8 @@ const GEN_FIELDS: &[(&str, FieldType, Gen, &str)] = &[
 #[derive(Clone, Copy, Debug)]
 enum Route {
     Gen(Gen),
+    /// Static field `i` (falco.yaml `static_fields`).
+    Static(usize),
     /// Field `field` of plugin `plugin` (0 is the source plugin, then the other plugins).
     Plugin {
         plugin: usize,
@@ -197,6 +199,7 @@ pub struct PluginInspectorBuilder {
     source_config: String,
     open_params: String,
     others: Vec<(Plugin, String)>,
+    statics: Vec<(String, String)>,
     tables: Arc<TableRegistry>,
     log: LogSink,
 }
@@ -207,6 +210,13 @@ impl PluginInspectorBuilder {
     /// plugins per inspector); otherwise it is ignored.
     pub fn plugin(mut self, plugin: &Plugin, init_config: &str) -> Self {
         self.others.push((plugin.clone(), init_config.to_string()));
+        self
+    }
+
+    /// Fields with a fixed value on every event (falco.yaml `static_fields`), as Falco adds to
+    /// every source.
+    pub fn static_fields(mut self, fields: &[(String, String)]) -> Self {
+        self.statics = fields.to_vec();
         self
     }
 
@@ -272,10 +282,11 @@ impl PluginInspectorBuilder {
             source: Slot::Idle(source),
             others,
             parsers,
+            statics: self.statics.iter().map(|(_, v)| v.clone()).collect(),
             first_ts: None,
             hostname: hostname(),
         };
-        let (schema, routes) = build_schema(&source_name, &ctx)?;
+        let (schema, routes) = build_schema(&source_name, &ctx, &self.statics)?;
         Ok(PluginInspector {
             source_name,
             open_params: self.open_params,
@@ -320,6 +331,8 @@ struct Ctx {
     others: Vec<PluginInstance>,
     /// The plugins (indices as in [`Ctx::plugin`]) that parse this source's events.
     parsers: Vec<usize>,
+    /// Values of the static fields.
+    statics: Vec<String>,
     first_ts: Option<u64>,
     hostname: String,
 }
@@ -342,7 +355,11 @@ impl Ctx {
     }
 }
 
-fn build_schema(source: &str, ctx: &Ctx) -> Result<(Schema, Vec<Route>), falco_plugin_host::Error> {
+fn build_schema(
+    source: &str,
+    ctx: &Ctx,
+    statics: &[(String, String)],
+) -> Result<(Schema, Vec<Route>), falco_plugin_host::Error> {
     let mut schema = Schema::new(source);
     let mut routes = Vec::new();
     for &(name, ty, g, desc) in GEN_FIELDS {
@@ -350,6 +367,13 @@ fn build_schema(source: &str, ctx: &Ctx) -> Result<(Schema, Vec<Route>), falco_p
         f.provider = "evt".to_string();
         schema.add_field(f).expect("generic fields are distinct");
         routes.push(Route::Gen(g));
+    }
+    for (i, (name, _)) in statics.iter().enumerate() {
+        let f = FieldInfo::new(name, FieldType::CharBuf, "static field from the configuration");
+        schema.add_field(f).map_err(|e| {
+            falco_plugin_host::Error::new(&ctx.source_plugin, ErrorKind::Metadata(e.to_string()))
+        })?;
+        routes.push(Route::Static(i));
     }
     let count = 1 + ctx.others.len();
     for pi in 0..count {
@@ -437,6 +461,7 @@ impl PluginInspector {
             source_config: init_config.to_string(),
             open_params: open_params.to_string(),
             others: Vec::new(),
+            statics: Vec::new(),
             tables: TableRegistry::new(),
             log: tracing_log_sink(),
         }
@@ -811,6 +836,11 @@ impl Extractor for PluginExtractor {
     fn extract(&mut self, evt: &PluginSourceEvent<'_>, field: &FieldRef, out: &mut ValueSink<'_>) {
         match self.routes.get(field.id.index()) {
             Some(&Route::Gen(g)) => self.generic(g, evt, out),
+            Some(&Route::Static(i)) => {
+                if let Some(v) = evt.ctx.statics.get(i) {
+                    out.push_str(v);
+                }
+            }
             Some(&Route::Plugin { plugin, field: fi }) => {
                 let Some(p) = evt.ctx.plugin(plugin) else {
                     return;
@@ -1146,13 +1176,14 @@ mod tests {
         use falco_engine::{Engine, RuleMatching, RulesetId, Scratch};
         let mut insp = PluginInspector::builder(&plugin("counter"), r#"{"label":"blue"}"#, "4")
             .plugin(&plugin("tagger"), "")
+            .static_fields(&[("env.cluster".into(), "prod".into())])
             .build()
             .unwrap();
         const ODD: &str = r#"
 - rule: odd count
   desc: odd numbers from the counter plugin
   condition: counter.value > 0 and counter.tag[parity] = odd and tagger.words intersects (blue)
-  output: "odd %counter.value label=%counter.label n=%evt.num src=%evt.source info=(%evt.plugininfo)"
+  output: "odd %counter.value label=%counter.label n=%evt.num src=%evt.source info=(%evt.plugininfo) %env.cluster"
   priority: WARNING
   source: counter
 "#;
@@ -1197,8 +1228,8 @@ mod tests {
         assert_eq!(
             out,
             [
-                "odd 1 label=blue n=2 src=counter info=(counter=1 label=blue)",
-                "odd 3 label=blue n=4 src=counter info=(counter=3 label=blue)",
+                "odd 1 label=blue n=2 src=counter info=(counter=1 label=blue) prod",
+                "odd 3 label=blue n=4 src=counter info=(counter=3 label=blue) prod",
             ]
         );
         let loaded = [("counter", "0.3.1")];
