@@ -60,8 +60,8 @@ pub fn print(rules: &Rules, rule: Option<&str>, json: bool) -> Result<(), String
             .collect();
         println!("{}", serde_json::json!({ "rules": items }));
     } else {
-        println!("{:<50} {}", "Rule", "Description");
-        println!("{:<50} {}", "----", "-----------");
+        println!("{:<50} Description", "Rule");
+        println!("{:<50} -----------", "----");
         for (_, r) in selected {
             println!("{:<50} {}\n", r.name, wrap_text(&r.desc, 51, 110));
         }

@@ -316,6 +316,67 @@ pub fn run_all(runners: Vec<Box<dyn SourceRunner>>, shared: &Shared) -> (Summary
 mod tests {
     use super::*;
 
+    /// A source that fails after `fail_after`, or runs until stopped.
+    struct Fake {
+        name: &'static str,
+        fail_after: Option<Duration>,
+        stopped_at: Arc<std::sync::Mutex<Option<Instant>>>,
+    }
+
+    impl SourceRunner for Fake {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn run(&mut self, shared: &Shared) -> Result<SourceReport, String> {
+            let start = Instant::now();
+            loop {
+                if let Some(d) = self.fail_after {
+                    if start.elapsed() >= d {
+                        *self.stopped_at.lock().unwrap() = Some(Instant::now());
+                        return Err("it broke".into());
+                    }
+                }
+                if shared.stop.load(Ordering::Relaxed) {
+                    *self.stopped_at.lock().unwrap() = Some(Instant::now());
+                    return Ok(SourceReport { name: self.name.into(), ..Default::default() });
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    /// D5: one source failing stops every other one within a second, and the error names it.
+    #[test]
+    fn a_failed_source_stops_the_others_within_a_second() {
+        let shared = Shared {
+            rules: Arc::new(ArcSwap::from_pointee(falco_engine::Engine::new().rules())),
+            outputs: Arc::new(
+                OutputEngine::builder(falco_outputs::FormatOptions::default()).build().unwrap(),
+            ),
+            stop: Arc::new(AtomicBool::new(false)),
+            matching: RuleMatching::First,
+            deadline: None,
+        };
+        let failed_at = Arc::new(std::sync::Mutex::new(None));
+        let others: Vec<_> = (0..2).map(|_| Arc::new(std::sync::Mutex::new(None))).collect();
+        let mut runners: Vec<Box<dyn SourceRunner>> = vec![Box::new(Fake {
+            name: "bad",
+            fail_after: Some(Duration::from_millis(50)),
+            stopped_at: failed_at.clone(),
+        })];
+        for (name, at) in ["a", "b"].into_iter().zip(&others) {
+            runners.push(Box::new(Fake { name, fail_after: None, stopped_at: at.clone() }));
+        }
+        let (summary, error) = run_all(runners, &shared);
+        assert_eq!(error.as_deref(), Some("event source 'bad' failed: it broke"));
+        assert_eq!(summary.sources.len(), 2);
+        let failed = failed_at.lock().unwrap().expect("the bad source ran");
+        for at in &others {
+            let stopped = at.lock().unwrap().expect("stopped");
+            assert!(stopped.duration_since(failed) < Duration::from_secs(1));
+        }
+    }
+
     #[test]
     fn summary_text_is_falcos() {
         let mut rep = SourceReport::default();

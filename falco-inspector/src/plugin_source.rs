@@ -214,7 +214,7 @@ impl PluginInspectorBuilder {
     }
 
     /// Fields with a fixed value on every event (falco.yaml `static_fields`), as Falco adds to
-    /// every source.
+    /// every source: key `k` is the field `static.k`.
     pub fn static_fields(mut self, fields: &[(String, String)]) -> Self {
         self.statics = fields.to_vec();
         self
@@ -369,7 +369,9 @@ fn build_schema(
         routes.push(Route::Gen(g));
     }
     for (i, (name, _)) in statics.iter().enumerate() {
-        let f = FieldInfo::new(name, FieldType::CharBuf, "static field from the configuration");
+        // libsinsp's `sinsp_filter_check_static` names them `static.<key>`.
+        let name = format!("static.{name}");
+        let f = FieldInfo::new(&name, FieldType::CharBuf, "static field from the configuration");
         schema.add_field(f).map_err(|e| {
             falco_plugin_host::Error::new(&ctx.source_plugin, ErrorKind::Metadata(e.to_string()))
         })?;

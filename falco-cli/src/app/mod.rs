@@ -70,6 +70,8 @@ pub struct State {
     pub summary: Option<crate::run::Summary>,
     /// The loaded plugins.
     pub plugins: Vec<crate::plugins::LoadedPlugin>,
+    /// The inspectors of the plugin sources (`SourceKind::Plugin(i)`), taken when they run.
+    pub plugin_inspectors: Vec<Option<falco_inspector::PluginInspector>>,
     /// Signal handling, while registered.
     pub signals: Option<crate::signals::Signals>,
 }

@@ -195,6 +195,8 @@ pub struct Config {
     pub engine: EngineKind,
     /// `syscall_event_drops`.
     pub drops: DropsConfig,
+    /// `static_fields`: fields with a fixed value on every event of every source.
+    pub static_fields: Vec<(String, String)>,
     /// Warnings found while reading (unknown keys...).
     pub warnings: Vec<String>,
 }
@@ -216,7 +218,7 @@ fn yaml_bool(s: &str) -> Option<bool> {
 }
 
 /// Renders a YAML node as JSON text (for a plugin's `init_config` given as a mapping).
-fn node_to_json(n: &Node) -> serde_json::Value {
+pub fn node_to_json(n: &Node) -> serde_json::Value {
     use falco_engine::rules::yaml::NodeKind;
     match &n.kind {
         NodeKind::Null => serde_json::Value::Null,
@@ -244,6 +246,38 @@ fn node_to_json(n: &Node) -> serde_json::Value {
                 .collect(),
         ),
     }
+}
+
+/// Where plugin libraries given by a relative `library_path` are looked up (Falco's
+/// `FALCO_ENGINE_PLUGINS_DIR`).
+pub const PLUGINS_DIR: &str = "/usr/share/falco/plugins/";
+
+/// Resolves a plugin `library_path` as Falco does: absolute paths are kept, relative ones are
+/// taken under [`PLUGINS_DIR`] and may not leave it.
+pub fn resolve_library_path(path: &str) -> Result<String, String> {
+    if path.is_empty() || path.starts_with('/') {
+        return Ok(path.to_string());
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(format!(
+                        "plugin library_path '{path}' resolves outside the plugins directory ({PLUGINS_DIR})"
+                    ));
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return Err(format!(
+            "plugin library_path '{path}' resolves outside the plugins directory ({PLUGINS_DIR})"
+        ));
+    }
+    Ok(format!("{PLUGINS_DIR}{}", parts.join("/")))
 }
 
 impl Config {
@@ -444,7 +478,8 @@ impl Config {
                 };
                 let pc = PluginConfig {
                     name: name_of("name"),
-                    library_path: name_of("library_path"),
+                    library_path: resolve_library_path(&name_of("library_path"))
+                        .map_err(|e| format!("Error reading config file({name}): {e}"))?,
                     init_config,
                     open_params: name_of("open_params"),
                 };
@@ -522,8 +557,19 @@ impl Config {
             simulate_drops: get_bool("syscall_event_drops.simulate_drops", false)?,
         };
 
+        let mut static_fields = Vec::new();
+        if let Some(m) = get("static_fields") {
+            for (k, v) in m.entries() {
+                let key = k.scalar().unwrap_or_default().to_string();
+                let value =
+                    v.scalar().map(str::to_string).unwrap_or_else(|| node_to_json(v).to_string());
+                static_fields.push((key, value));
+            }
+        }
+
         Ok(Config {
             drops,
+            static_fields,
             rules_files,
             rules_selection,
             plugins,
@@ -546,6 +592,35 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_library_paths_resolve_under_the_plugins_dir() {
+        assert_eq!(resolve_library_path("/opt/libx.so").unwrap(), "/opt/libx.so");
+        assert_eq!(
+            resolve_library_path("libjson.so").unwrap(),
+            "/usr/share/falco/plugins/libjson.so"
+        );
+        assert_eq!(
+            resolve_library_path("./a/../libk8saudit.so").unwrap(),
+            "/usr/share/falco/plugins/libk8saudit.so"
+        );
+        let e = resolve_library_path("../../lib/evil.so").unwrap_err();
+        assert_eq!(
+            e,
+            "plugin library_path '../../lib/evil.so' resolves outside the plugins directory (/usr/share/falco/plugins/)"
+        );
+        assert!(resolve_library_path("a/..").is_err());
+    }
+
+    #[test]
+    fn static_fields_are_read() {
+        let t = Tree::load_str("static_fields:\n  cluster: prod\n  region: eu-1\n").unwrap();
+        let c = Config::decode(t, vec![], "t").unwrap();
+        assert_eq!(
+            c.static_fields,
+            vec![("cluster".into(), "prod".into()), ("region".into(), "eu-1".into())]
+        );
+    }
 
     #[test]
     fn builtin_defaults() {

@@ -1,6 +1,9 @@
-//! Decides the event sources of the run and their schemas, and applies
-//! `--enable-source`/`--disable-source` (Falco's `init_inspectors` and
-//! `select_event_sources`).
+//! Decides the event sources of the run and their schemas (Falco's `init_inspectors`), and
+//! applies `--enable-source`/`--disable-source` (`select_event_sources`).
+//!
+//! The syscall source is always known; each source plugin adds its source, whose inspector is
+//! built here (initialising the plugins that serve it, one instance per source) so that its
+//! fields are known before the rules load.
 
 use crate::app::{Flow, State, StepResult, fatal};
 use crate::config::EngineKind;
@@ -9,14 +12,24 @@ use crate::sources::{SourceKind, SourceSpec};
 /// The syscall source (capture or live) and one source per source plugin.
 pub fn init_sources(s: &mut State) -> StepResult {
     let schema = falco_inspector::fields::schema();
-    let kind = match s.capture_file() {
-        Some(f) => Some(SourceKind::Capture(f)),
+    let capture = s.capture_file();
+    let kind = match &capture {
+        Some(f) => Some(SourceKind::Capture(f.clone())),
         None => match s.config().engine {
             EngineKind::Kmod | EngineKind::ModernEbpf => Some(SourceKind::LiveSyscall),
             EngineKind::Nodriver => None,
             EngineKind::Replay { .. } => unreachable!("capture_file() covers replay"),
         },
     };
+    if let Some(p) = s.plugins.iter().find(|p| p.sources_syscalls()) {
+        if kind == Some(SourceKind::LiveSyscall) {
+            return Err(fatal(format!(
+                "plugin '{}' sources syscall events: plugins as the syscall source are not \
+                 supported by this build",
+                p.name()
+            )));
+        }
+    }
     // The syscall source's fields are always known to the engine (rules for it load), even
     // when it does not run (nodriver).
     s.sources.push(SourceSpec {
@@ -25,12 +38,56 @@ pub fn init_sources(s: &mut State) -> StepResult {
         enabled: kind.is_some(),
         kind: kind.unwrap_or(SourceKind::LiveSyscall),
     });
+    let plugin_sources = crate::plugins::event_sources(&s.plugins).map_err(fatal)?;
+    let statics = s.config().static_fields.clone();
+    for (name, i) in plugin_sources {
+        let inspector = crate::plugins::source_inspector(&s.plugins, i, &statics).map_err(fatal)?;
+        let schema = falco_inspector::Inspector::schema(&inspector);
+        s.sources.push(SourceSpec {
+            name,
+            schema,
+            enabled: true,
+            kind: SourceKind::Plugin(s.plugin_inspectors.len()),
+        });
+        s.plugin_inspectors.push(Some(inspector));
+    }
+    let names: Vec<String> = s.sources.iter().map(|x| x.name.clone()).collect();
+    crate::plugins::check_all_used(&s.plugins, &names).map_err(fatal)?;
     Ok(Flow::Continue)
 }
 
 /// Applies `--enable-source` / `--disable-source`; in capture mode only the capture runs
 /// (design rule D4).
 pub fn select_sources(s: &mut State) -> StepResult {
+    apply_selection(s)?;
+    check_syscall_extensions(s)
+}
+
+/// Plugins and static fields on the syscall source are not supported yet: refused when the
+/// syscall source runs.
+fn check_syscall_extensions(s: &State) -> StepResult {
+    let statics = &s.config().static_fields;
+    if let Some(p) = s.plugins.iter().find(|p| p.serves("syscall")) {
+        if s.sources[0].enabled {
+            return Err(fatal(format!(
+                "plugin '{}' extracts fields from, parses, or injects events into the syscall \
+                 source: plugins on the syscall source are not supported by this build; turn the \
+                 syscall source off (--disable-source syscall or -o engine.kind=nodriver) to use \
+                 it with plugin sources",
+                p.name()
+            )));
+        }
+    }
+    if !statics.is_empty() && s.sources[0].enabled {
+        return Err(fatal(
+            "static_fields on the syscall source are not supported by this build (they work on \
+             plugin sources); turn the syscall source off or remove static_fields",
+        ));
+    }
+    Ok(Flow::Continue)
+}
+
+fn apply_selection(s: &mut State) -> StepResult {
     if s.capture_file().is_some() {
         for src in &mut s.sources {
             src.enabled = matches!(src.kind, SourceKind::Capture(_));

@@ -7,7 +7,7 @@ use crate::app::{Flow, State, StepResult, fatal};
 
 /// `(name, version)` of the loaded plugins, for `required_plugin_versions`.
 pub fn plugin_versions(s: &State) -> Vec<(String, String)> {
-    s.plugins.iter().map(|p| (p.name.clone(), p.version.clone())).collect()
+    s.plugins.iter().map(|p| (p.name().to_string(), p.version().to_string())).collect()
 }
 
 /// Loads the rules.

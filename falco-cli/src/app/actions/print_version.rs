@@ -11,14 +11,10 @@ pub fn print_version(s: &mut State) -> StepResult {
         return Ok(Flow::Continue);
     }
     if s.config.as_ref().is_some_and(|c| c.outputs.format.json_output) {
-        let j = serde_json::json!({
-            "falco_version": FALCO_VERSION,
-            "engine_version": falco_engine::ENGINE_VERSION.to_string(),
-            "engine_version_semver": falco_engine::ENGINE_VERSION.to_string(),
-        });
-        println!("{j}");
+        println!("{}", super::print_support::versions_json(s));
     } else {
         println!("Falco version: {FALCO_VERSION} (falco-rs)");
+        println!("Plugin API:    {}", falco_plugin_host::host_api_version());
         println!("Engine:        {}", falco_engine::ENGINE_VERSION);
     }
     Ok(Flow::Exit)

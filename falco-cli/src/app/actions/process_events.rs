@@ -33,7 +33,9 @@ pub fn process_events(s: &mut State) -> StepResult {
                 ));
             }
             SourceKind::Plugin(i) => {
-                runners.push(crate::plugins::runner(&s.plugins, *i, idx).map_err(fatal)?);
+                let inspector = s.plugin_inspectors.get_mut(*i).and_then(Option::take);
+                let inspector = inspector.expect("each plugin inspector runs once");
+                runners.push(Box::new(InspectorRunner::new(inspector, idx)));
             }
         }
     }
