@@ -63,23 +63,29 @@ struct SynExtractor {
     fixed: Vec<Option<&'static str>>,
 }
 
-const STRINGS: [&str; 8] = ["bash", "cat", "nginx", "/etc/passwd", "/tmp/x", "sshd", "python3", "runc"];
+const STRINGS: [&str; 8] =
+    ["bash", "cat", "nginx", "/etc/passwd", "/tmp/x", "sshd", "python3", "runc"];
 
 impl Extractor for SynExtractor {
     type Event<'e> = SynEvent;
     fn extract(&mut self, evt: &SynEvent, f: &FieldRef, out: &mut ValueSink<'_>) {
-        let h = (evt.seed ^ (f.id.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        let h = (evt.seed ^ (f.id.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .wrapping_mul(0xff51_afd7_ed55_8ccd);
         if let Some(Some(n)) = self.fixed.get(f.id.index()) {
             out.push_str(n);
             return;
         }
         match self.schema.field(f.id).ftype.class() {
-            TypeClass::String | TypeClass::Bytes => out.push_str(STRINGS[(h >> 7) as usize % STRINGS.len()]),
+            TypeClass::String | TypeClass::Bytes => {
+                out.push_str(STRINGS[(h >> 7) as usize % STRINGS.len()])
+            }
             TypeClass::Unsigned => out.push_u64(h % 1000),
             TypeClass::Signed => out.push_i64((h % 1000) as i64 - 500),
             TypeClass::Bool => out.push_bool(h & 1 == 0),
             TypeClass::Double => out.push_double((h % 100) as f64),
-            TypeClass::Ip | TypeClass::Net => out.push_ip(std::net::IpAddr::from([10, 0, 0, (h % 255) as u8])),
+            TypeClass::Ip | TypeClass::Net => {
+                out.push_ip(std::net::IpAddr::from([10, 0, 0, (h % 255) as u8]))
+            }
         }
     }
 }
@@ -110,12 +116,15 @@ fn bench(c: &mut Criterion) {
     let one = "- rule: one\n  desc: d\n  condition: evt.type in (open, openat, openat2) and evt.is_open_write=true and fd.name startswith /etc\n  output: o %fd.name\n  priority: WARNING\n";
     let mut group = c.benchmark_group("engine/eval");
     group.throughput(Throughput::Elements(n as u64));
-    for (label, text) in [("1_rule", one.to_string()), ("25_rules", rules.clone()), ("100_rules", hundred)] {
+    for (label, text) in
+        [("1_rule", one.to_string()), ("25_rules", rules.clone()), ("100_rules", hundred)]
+    {
         let (e, idx) = engine_with(&text);
         let snapshot = e.rules();
         let src = snapshot.source(idx).unwrap();
         let schema = src.schema().clone();
-        let fixed = schema.fields().iter().map(|f| (f.name == "evt.type").then_some("open")).collect();
+        let fixed =
+            schema.fields().iter().map(|f| (f.name == "evt.type").then_some("open")).collect();
         let mut x = SynExtractor { schema, fixed };
         let mut scratch = Scratch::default();
         let mut matches = Vec::new();
@@ -123,7 +132,14 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut hits = 0usize;
                 for evt in &events {
-                    hits += src.run(RulesetId::DEFAULT, RuleMatching::First, evt, &mut x, &mut scratch, &mut matches);
+                    hits += src.run(
+                        RulesetId::DEFAULT,
+                        RuleMatching::First,
+                        evt,
+                        &mut x,
+                        &mut scratch,
+                        &mut matches,
+                    );
                 }
                 hits
             })

@@ -74,10 +74,7 @@ fn file_throughput(c: &mut Criterion) {
         g.bench_function(BenchmarkId::from_parameter(name), |b| {
             let path = dir.path().join(format!("{name}.txt"));
             b.iter(|| {
-                let opts = FormatOptions {
-                    json_output: json,
-                    ..FormatOptions::default()
-                };
+                let opts = FormatOptions { json_output: json, ..FormatOptions::default() };
                 let outputs = OutputEngine::builder(opts)
                     .hostname("bench")
                     .channel(FileChannel::new(&path, true, buffered))

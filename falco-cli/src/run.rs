@@ -345,10 +345,24 @@ mod tests {
         }
     }
 
-    /// D5: one source failing stops every other one within a second, and the error names it.
-    #[test]
-    fn a_failed_source_stops_the_others_within_a_second() {
-        let shared = Shared {
+    /// Records the thread it ran on.
+    struct ThreadProbe {
+        name: &'static str,
+        ran_on: Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>,
+    }
+
+    impl SourceRunner for ThreadProbe {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn run(&mut self, _shared: &Shared) -> Result<SourceReport, String> {
+            self.ran_on.lock().unwrap().push(std::thread::current().id());
+            Ok(SourceReport { name: self.name.into(), ..Default::default() })
+        }
+    }
+
+    fn shared() -> Shared {
+        Shared {
             rules: Arc::new(ArcSwap::from_pointee(falco_engine::Engine::new().rules())),
             outputs: Arc::new(
                 OutputEngine::builder(falco_outputs::FormatOptions::default()).build().unwrap(),
@@ -356,7 +370,36 @@ mod tests {
             stop: Arc::new(AtomicBool::new(false)),
             matching: RuleMatching::First,
             deadline: None,
+        }
+    }
+
+    /// D2/D3: one source runs on the calling thread; with several, each runs (its whole
+    /// path: `SourceRunner::run`) on a thread of its own.
+    #[test]
+    fn one_source_runs_on_the_calling_thread_several_on_their_own() {
+        let shared = shared();
+        let ran_on = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let probe = |name| -> Box<dyn SourceRunner> {
+            Box::new(ThreadProbe { name, ran_on: ran_on.clone() })
         };
+        let (summary, error) = run_all(vec![probe("a")], &shared);
+        assert!(error.is_none() && summary.sources.len() == 1);
+        assert_eq!(*ran_on.lock().unwrap(), vec![std::thread::current().id()]);
+        ran_on.lock().unwrap().clear();
+        let (summary, error) = run_all(vec![probe("a"), probe("b"), probe("c")], &shared);
+        assert!(error.is_none() && summary.sources.len() == 3);
+        let mut ids = ran_on.lock().unwrap().clone();
+        assert_eq!(ids.len(), 3);
+        assert!(!ids.contains(&std::thread::current().id()));
+        ids.sort_by_key(|id| format!("{id:?}"));
+        ids.dedup();
+        assert_eq!(ids.len(), 3, "each source on its own thread");
+    }
+
+    /// D5: one source failing stops every other one within a second, and the error names it.
+    #[test]
+    fn a_failed_source_stops_the_others_within_a_second() {
+        let shared = shared();
         let failed_at = Arc::new(std::sync::Mutex::new(None));
         let others: Vec<_> = (0..2).map(|_| Arc::new(std::sync::Mutex::new(None))).collect();
         let mut runners: Vec<Box<dyn SourceRunner>> = vec![Box::new(Fake {

@@ -134,6 +134,76 @@ fn two_plugin_sources_run_at_once() {
     assert!(stderr.contains("(ticker) Elapsed time:") && stderr.contains("Captured Events: 5,"));
 }
 
+/// R2 (alerts): one process with two sources gives exactly the alerts of two processes with
+/// one source each, on the same inputs. (The throughput half is `benches/benches/process.rs`.)
+#[test]
+fn one_process_alerts_equal_one_process_per_source() {
+    let s = Setup::new(
+        &[
+            ("counter", r#"{"start_ts": 5}"#, "3000"),
+            ("ticker", r#"{"batch": 16}"#, "3000"),
+            ("tagger", "", ""),
+        ],
+        "",
+        r#"
+- rule: counter sevens
+  desc: d
+  condition: counter.digits intersects (7) and counter.even = false
+  output: "C %counter.value %tagger.words %tagger.seen"
+  priority: NOTICE
+  source: counter
+- rule: tick fives
+  desc: d
+  condition: ticker.n in (5, 55, 555, 2555) or tagger.len > 9
+  output: "T %ticker.n %evt.plugininfo %tagger.seen"
+  priority: INFO
+  source: ticker
+"#,
+    );
+    let lines = |args: &[&str]| {
+        let out = s.run(args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let mut v: Vec<String> =
+            text(&out.stdout).lines().filter(|l| l.contains(": ")).map(str::to_string).collect();
+        v.retain(|l| l.contains(" Notice ") || l.contains(" Informational "));
+        v.sort();
+        v
+    };
+    let both = lines(&[]);
+    let mut separate = lines(&["--enable-source", "counter"]);
+    separate.extend(lines(&["--enable-source", "ticker"]));
+    separate.sort();
+    assert!(both.len() > 500, "{}", both.len());
+    assert_eq!(both, separate);
+}
+
+/// D4: in capture mode exactly one inspector runs, the one reading the file, even with plugin
+/// sources configured (whose endless source would otherwise keep the process running).
+#[test]
+fn capture_mode_runs_only_the_capture() {
+    let s = Setup::new(
+        &[("counter", "", "1000000000000")],
+        "",
+        "- rule: any open\n  desc: d\n  condition: evt.type = openat and fd.name startswith /etc\n  output: open %fd.name\n  priority: INFO\n\
+         - rule: any counter\n  desc: d\n  condition: counter.value >= 0\n  output: c\n  priority: INFO\n  source: counter\n",
+    );
+    let trace = workspace_root().join("../shared/conformance/traces/cat_write.scap");
+    let out = s
+        .command(&["-e", &trace.display().to_string(), "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = out;
+    let (ok, stdout, stderr) = wait_output(&mut child, Duration::from_secs(30));
+    assert!(ok, "{stderr}");
+    assert_eq!(rule_count(&stdout, "any counter"), 0, "{stdout}");
+    assert!(!stderr.contains("Enabled event sources"), "{stderr}");
+    // One source's report (capture mode prints it without a source prefix).
+    assert_eq!(stderr.matches("Elapsed time:").count(), 1, "{stderr}");
+    assert!(!stderr.contains("(counter)"));
+}
+
 /// L2: `tagger` serves both sources with one instance each: its per-instance counter of
 /// events seen counts each source's events on their own, however the threads interleave.
 #[test]

@@ -104,7 +104,9 @@ impl Selection {
         match self {
             Selection::Name { pattern, how, .. } => match how {
                 NameMatch::Exact => pattern.is_empty() || e.rule.name == *pattern,
-                NameMatch::Substring => pattern.is_empty() || e.rule.name.contains(pattern.as_str()),
+                NameMatch::Substring => {
+                    pattern.is_empty() || e.rule.name.contains(pattern.as_str())
+                }
                 NameMatch::Wildcard => wildcard_match(pattern, &e.rule.name),
             },
             Selection::Tags { tags, .. } => !e.rule.tags.is_disjoint(tags),
@@ -307,7 +309,8 @@ impl Engine {
                 .iter()
                 .map(|(gid, r)| RuleEntry { id: RuleId(*gid as u32), rule: r.clone() })
                 .collect();
-            let max_ruleset = self.selections.iter().map(|s| s.ruleset().index()).max().unwrap_or(0);
+            let max_ruleset =
+                self.selections.iter().map(|s| s.ruleset().index()).max().unwrap_or(0);
             let mut enabled: Vec<Vec<u32>> = vec![Vec::new(); max_ruleset + 1];
             // Rules below the minimum priority are not part of any ruleset.
             let eligible: Vec<u32> = (0..rules.len() as u32)

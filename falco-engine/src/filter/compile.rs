@@ -273,7 +273,10 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        if is_evttype && op.modifier.is_none() && matches!(op.cmp, CmpOp::Eq | CmpOp::Ne | CmpOp::In) {
+        if is_evttype
+            && op.modifier.is_none()
+            && matches!(op.cmp, CmpOp::Eq | CmpOp::Ne | CmpOp::In)
+        {
             let names: Vec<&str> = vals.iter().map(String::as_str).collect();
             if let Some(codes) = self.schema.event_types().and_then(|t| t.exclusive_codes(&names)) {
                 let n = self.schema.event_types().map_or(0, |t| t.count() as usize);

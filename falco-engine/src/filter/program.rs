@@ -823,7 +823,11 @@ impl Program {
             }
             let ins = self.code[pc as usize];
             let check = &table.checks[ins.check as usize];
-            pc = if check.eval(ins.check, table, scratch, evt, x) { ins.on_true } else { ins.on_false };
+            pc = if check.eval(ins.check, table, scratch, evt, x) {
+                ins.on_true
+            } else {
+                ins.on_false
+            };
         }
     }
 

@@ -1,8 +1,8 @@
 //! `ticker`: a test plugin with every capability but extraction-only ones, built with the
 //! official Rust SDK.
 //!
-//! - source `ticker` (plugin id 1000): `open("N")` produces N events (default 5), one per
-//!   batch, with payload `tick <n>` and timestamps `1_000_000 + n`.
+//! - source `ticker` (plugin id 1000): `open("N")` produces N events (default 5), `batch`
+//!   (init config, default 1) per batch, with payload `tick <n>` and timestamps `1_000_000 + n`.
 //! - event parsing: counts the events it parsed; with `use_table` it also writes, for each
 //!   event, an entry keyed by the event number in the host table `tick_counts` (field
 //!   `parsed`); with `export_table` the plugin exports `tick_counts` itself and uses it
@@ -77,6 +77,9 @@ pub struct Config {
     /// Export `tick_counts` from the plugin itself (then used like the host's).
     #[serde(default)]
     pub export_table: bool,
+    /// Events per batch (default 1).
+    #[serde(default)]
+    pub batch: u64,
 }
 
 /// The plugin.
@@ -86,6 +89,7 @@ pub struct TickerPlugin {
     #[allow(dead_code)] // keeps the exported table alive
     own_table: Option<Box<OwnTickTable>>,
     alarms: u64,
+    batch: u64,
     routine: Option<Routine>,
     routine_runs: Arc<AtomicU64>,
 }
@@ -113,6 +117,7 @@ impl Plugin for TickerPlugin {
             table,
             own_table,
             alarms: config.alarms,
+            batch: config.batch.max(1),
             routine: None,
             routine_runs: Arc::default(),
         })
@@ -132,17 +137,20 @@ impl SourcePluginInstance for TickerInstance {
 
     fn next_batch(
         &mut self,
-        _plugin: &mut TickerPlugin,
+        plugin: &mut TickerPlugin,
         batch: &mut EventBatch,
     ) -> Result<(), Error> {
         if self.n >= self.total {
             return Err(anyhow::anyhow!("done").context(FailureReason::Eof));
         }
-        self.n += 1;
-        let payload = format!("tick {}", self.n);
-        let mut event = Self::plugin_event(payload.as_bytes());
-        event.metadata = EventMetadata { ts: 1_000_000 + self.n, ..EventMetadata::default() };
-        batch.add(event)?;
+        let end = self.total.min(self.n + plugin.batch);
+        while self.n < end {
+            self.n += 1;
+            let payload = format!("tick {}", self.n);
+            let mut event = Self::plugin_event(payload.as_bytes());
+            event.metadata = EventMetadata { ts: 1_000_000 + self.n, ..EventMetadata::default() };
+            batch.add(event)?;
+        }
         Ok(())
     }
 }
