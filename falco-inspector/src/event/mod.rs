@@ -16,6 +16,7 @@ pub mod codes;
 pub(crate) mod info;
 pub(crate) mod render;
 #[rustfmt::skip]
+#[allow(dead_code)]
 pub(crate) mod table;
 
 pub use info::{EventInfo, ParamExtra, ParamInfo, ParamType, PrintFormat, SyscallInfo};

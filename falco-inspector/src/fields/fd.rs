@@ -395,6 +395,8 @@ fn tuple(f: &FdInfo) -> Option<(IpAddr, IpAddr, u16, u16)> {
     }
 }
 
+// The arms mirror libsinsp's switch one field at a time; guards would scatter them.
+#[allow(clippy::collapsible_match)]
 pub(crate) fn extract(
     f: F,
     evt: &SyscallEvent<'_>,

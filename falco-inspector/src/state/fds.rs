@@ -290,21 +290,6 @@ impl FdTable {
         self.map.insert(fd, info);
     }
 
-    /// A slot for fd `fd`, reset to defaults, whose buffers keep their capacity.
-    pub(crate) fn slot(&mut self, fd: i64) -> &mut FdInfo {
-        let e = self.map.entry(fd).or_default();
-        e.name.clear();
-        e.name_raw.clear();
-        e.ftype = FdType::Unknown;
-        e.openflags = 0;
-        e.ino = 0;
-        e.dev = 0;
-        e.sock = SockInfo::None;
-        e.flags = 0;
-        e.name_changed = false;
-        e
-    }
-
     pub(crate) fn remove(&mut self, fd: i64) -> Option<FdInfo> {
         self.map.remove(&fd)
     }

@@ -63,7 +63,6 @@ pub struct State {
     pub(crate) fds_to_remove: Vec<(i64, i64)>,
     pub(crate) ctx: EventCtx,
     pub(crate) scratch_offs: Vec<u32>,
-    pub(crate) scratch: Vec<u8>,
 }
 
 impl State {

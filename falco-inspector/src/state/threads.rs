@@ -78,7 +78,6 @@ pub struct ThreadInfo {
 pub(crate) struct ParseState {
     pub lastevent_type: u16,
     pub lastevent_fd: i64,
-    pub lastevent_ts: u64,
     pub enter_valid: bool,
     pub enter_v2: bool,
     pub enter: Vec<u8>,
@@ -91,7 +90,6 @@ impl Default for ParseState {
         ParseState {
             lastevent_type: u16::MAX,
             lastevent_fd: 0,
-            lastevent_ts: 0,
             enter_valid: false,
             enter_v2: false,
             enter: Vec::new(),

@@ -343,12 +343,10 @@ impl State {
                     }
                 }
             }
-            SYSCALL_CHROOT_X => {
-                if evt.param_i64(0) == Some(0) {
-                    let root = evt.param_str(1).unwrap_or(b"").to_vec();
-                    if let Some(t) = self.threads.get_mut(evt.tid()) {
-                        t.root = root;
-                    }
+            SYSCALL_CHROOT_X if evt.param_i64(0) == Some(0) => {
+                let root = evt.param_str(1).unwrap_or(b"").to_vec();
+                if let Some(t) = self.threads.get_mut(evt.tid()) {
+                    t.root = root;
                 }
             }
             SYSCALL_BRK_4_X | SYSCALL_MMAP_X | SYSCALL_MMAP2_X | SYSCALL_MUNMAP_X => {
@@ -854,11 +852,8 @@ impl State {
         if resource != Some(PPM_RLIMIT_NOFILE) {
             return;
         }
-        let cur = if evt.etype() == SYSCALL_PRLIMIT_X {
-            evt.param_i64(1)
-        } else {
-            evt.param_i64(1)
-        };
+        // The new soft limit is the first limit parameter of both exits.
+        let cur = evt.param_i64(1);
         if let (Some(cur), Some(t)) = (cur, self.threads.get_mut(evt.tid())) {
             if cur >= 0 {
                 let main = t.pid;
