@@ -7,7 +7,7 @@
 /// Writes `base` + `path` normalized into `out` (cleared first) if `path` is relative and
 /// returns true; for an absolute (or empty) path writes the normalized `path` and returns false.
 ///
-/// ```ignore
+/// ```text
 /// let mut out = Vec::new();
 /// assert!(concatenate(&mut out, b"/home/u/", b"../x/./y/"));
 /// assert_eq!(out, b"/home/x/y");

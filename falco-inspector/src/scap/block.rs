@@ -600,7 +600,7 @@ mod tests {
     fn truncated_entries_are_errors() {
         let body = [1u8, 0, 0, 0, 0, 0, 0, 0, 2];
         let err = parse_process_list(btype::PL_V6, &body, |_| {}).unwrap_err();
-        assert!(err.msg.contains("tid"), "{err:?}");
+        assert!(err.msg.contains("pid"), "{err:?}");
         let err = parse_fd_list(btype::FDL, &[1, 2, 3], |_, _| {}).unwrap_err();
         assert!(err.msg.contains("tid"));
     }
