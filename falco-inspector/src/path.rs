@@ -24,6 +24,12 @@ pub(crate) fn concatenate(out: &mut Vec<u8>, base: &[u8], path: &[u8]) -> bool {
     }
 }
 
+/// Appends `path` to `out` (which holds the base directory, or nothing), normalized as
+/// [`concatenate`] does.
+pub(crate) fn append(out: &mut Vec<u8>, path: &[u8]) {
+    sanitize_into(out, 0, path);
+}
+
 /// Appends `path` to `out` normalized; `base` is the index in `out` past which `..` cannot
 /// climb.
 fn sanitize_into(out: &mut Vec<u8>, base: usize, path: &[u8]) {

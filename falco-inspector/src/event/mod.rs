@@ -29,6 +29,23 @@ pub fn event_info(etype: u16) -> Option<&'static EventInfo> {
     table::EVENTS.get(etype as usize)
 }
 
+/// True if the first parameter of events of type `etype` is their return value (`res` or
+/// `fd`), which libsinsp reads as the syscall's error code. Computed once for the table.
+pub(crate) fn first_param_is_result(etype: u16) -> bool {
+    static T: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    let t = T.get_or_init(|| {
+        table::EVENTS
+            .iter()
+            .map(|e| {
+                e.params
+                    .first()
+                    .is_some_and(|p| p.name == "res" || p.name == "fd")
+            })
+            .collect()
+    });
+    t.get(etype as usize).copied().unwrap_or(false)
+}
+
 /// The name and category of a syscall as generic events report it (`ppm_sc_code`).
 pub fn syscall_info(id: u16) -> Option<&'static SyscallInfo> {
     table::SYSCALLS.get(id as usize)
@@ -148,30 +165,37 @@ pub(crate) fn decode(bytes: &[u8], v2: bool, offs: &mut Vec<u32>) -> Result<Head
             len,
         });
     }
+    // The largest parameter count n (up to the table's) whose n lengths, read right after
+    // the header, add up exactly to the event length. One pass: the sum for n extends the
+    // sum for n - 1.
     let max = info.map_or(0, |i| i.params.len());
-    for n in (0..=max).rev() {
+    let mut found = None;
+    let mut sum = 0usize;
+    for n in 0..=max {
         let start = hlen + n * lw;
         if start > len {
-            continue;
+            break;
         }
-        let mut at = start;
+        if n > 0 {
+            sum += param_len(n - 1);
+        }
+        if start + sum == len {
+            found = Some(n);
+        }
+    }
+    if let Some(n) = found {
+        let mut at = hlen + n * lw;
         for i in 0..n {
+            offs.push(at as u32);
             at += param_len(i);
         }
-        if at == len {
-            let mut at = start;
-            for i in 0..n {
-                offs.push(at as u32);
-                at += param_len(i);
-            }
-            offs.push(at as u32);
-            return Ok(Header {
-                ts,
-                tid,
-                etype,
-                len,
-            });
-        }
+        offs.push(at as u32);
+        return Ok(Header {
+            ts,
+            tid,
+            etype,
+            len,
+        });
     }
     Err(DecodeError::BadParams)
 }

@@ -268,44 +268,139 @@ pub fn ipv6(b: [u8; 16]) -> IpAddr {
     IpAddr::V6(Ipv6Addr::from(b))
 }
 
+/// fds below this number live in a dense vector; larger ones in a map.
+const DENSE: i64 = 1024;
+
 /// The fds of one process.
+///
+/// Small fd numbers (the usual case) index a dense vector whose entries are kept when an fd
+/// is closed, so that reopening it reuses the name buffers: an open/close cycle allocates
+/// nothing once warm.
 #[derive(Clone, Debug, Default)]
 pub struct FdTable {
-    map: FxHashMap<i64, FdInfo>,
+    dense: Vec<FdInfo>,
+    live: Vec<bool>,
+    sparse: FxHashMap<i64, FdInfo>,
+    count: usize,
 }
 
 impl FdTable {
     /// The fd `fd`.
     #[inline]
     pub fn get(&self, fd: i64) -> Option<&FdInfo> {
-        self.map.get(&fd)
+        if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            if self.live.get(i).copied().unwrap_or(false) {
+                return Some(&self.dense[i]);
+            }
+            return None;
+        }
+        self.sparse.get(&fd)
     }
 
     pub(crate) fn get_mut(&mut self, fd: i64) -> Option<&mut FdInfo> {
-        self.map.get_mut(&fd)
+        if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            if self.live.get(i).copied().unwrap_or(false) {
+                return Some(&mut self.dense[i]);
+            }
+            return None;
+        }
+        self.sparse.get_mut(&fd)
     }
 
-    /// Adds (or replaces) an fd, reusing the storage of the one it replaces.
+    /// Adds (or replaces) an fd.
     pub(crate) fn insert(&mut self, fd: i64, info: FdInfo) {
-        self.map.insert(fd, info);
+        *self.slot(fd) = info;
     }
 
-    pub(crate) fn remove(&mut self, fd: i64) -> Option<FdInfo> {
-        self.map.remove(&fd)
+    /// A live slot for fd `fd`, reset to defaults but keeping its buffers' capacity.
+    pub(crate) fn slot(&mut self, fd: i64) -> &mut FdInfo {
+        let e = if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            if i >= self.dense.len() {
+                self.dense.resize_with(i + 1, FdInfo::default);
+                self.live.resize(i + 1, false);
+            }
+            if !self.live[i] {
+                self.live[i] = true;
+                self.count += 1;
+            }
+            &mut self.dense[i]
+        } else {
+            if !self.sparse.contains_key(&fd) {
+                self.count += 1;
+            }
+            self.sparse.entry(fd).or_default()
+        };
+        e.name.clear();
+        e.name_raw.clear();
+        e.ftype = FdType::Unknown;
+        e.openflags = 0;
+        e.ino = 0;
+        e.dev = 0;
+        e.sock = SockInfo::None;
+        e.flags = 0;
+        e.name_changed = false;
+        e
+    }
+
+    /// Removes an fd; returns whether it was there.
+    pub(crate) fn remove(&mut self, fd: i64) -> bool {
+        let was = if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            i < self.live.len() && std::mem::replace(&mut self.live[i], false)
+        } else {
+            self.sparse.remove(&fd).is_some()
+        };
+        if was {
+            self.count -= 1;
+        }
+        was
     }
 
     /// Number of open fds.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.count
     }
 
     /// True if no fd is open.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.count == 0
     }
 
     /// Every fd, in no order.
     pub fn iter(&self) -> impl Iterator<Item = (i64, &FdInfo)> {
-        self.map.iter().map(|(k, v)| (*k, v))
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.live[*i])
+            .map(|(i, f)| (i as i64, f));
+        dense.chain(self.sparse.iter().map(|(k, v)| (*k, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_and_sparse_fds() {
+        let mut t = FdTable::default();
+        t.insert(3, FdInfo::new(FdType::File, b"/etc/passwd"));
+        t.insert(70000, FdInfo::new(FdType::Fifo, b""));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(3).unwrap().name, b"/etc/passwd");
+        assert!(t.remove(3));
+        assert!(!t.remove(3));
+        assert!(t.get(3).is_none());
+        let s = t.slot(3);
+        assert!(
+            s.name.is_empty() && s.name.capacity() >= 11,
+            "buffers are reused"
+        );
+        assert_eq!(t.iter().count(), 2);
+        assert!(t.get(-1).is_none());
     }
 }

@@ -63,6 +63,7 @@ pub struct State {
     pub(crate) fds_to_remove: Vec<(i64, i64)>,
     pub(crate) ctx: EventCtx,
     pub(crate) scratch_offs: Vec<u32>,
+    pub(crate) path_buf: Vec<u8>,
 }
 
 impl State {

@@ -178,43 +178,86 @@ fn split_nul(raw: &[u8], out: &mut Vec<Vec<u8>>) {
 }
 
 /// All known threads, by tid.
+///
+/// Threads live in a slab (a `Vec` reused through a free list) indexed by a small
+/// `tid -> slot` map, with a one-entry cache of the last lookup: consecutive events mostly
+/// come from the same thread, so most lookups cost one comparison.
 #[derive(Debug, Default)]
 pub struct ThreadTable {
-    map: FxHashMap<i64, ThreadInfo>,
+    slots: Vec<Option<ThreadInfo>>,
+    free: Vec<u32>,
+    index: FxHashMap<i64, u32>,
+    last: std::cell::Cell<(i64, u32)>,
 }
 
+const NO_SLOT: u32 = u32::MAX;
+
 impl ThreadTable {
+    #[inline]
+    fn slot_of(&self, tid: i64) -> Option<u32> {
+        let (ltid, lslot) = self.last.get();
+        if ltid == tid && lslot != NO_SLOT {
+            return Some(lslot);
+        }
+        let s = *self.index.get(&tid)?;
+        self.last.set((tid, s));
+        Some(s)
+    }
+
     /// The thread `tid`.
     #[inline]
     pub fn get(&self, tid: i64) -> Option<&ThreadInfo> {
-        self.map.get(&tid)
+        let s = self.slot_of(tid)?;
+        self.slots[s as usize].as_ref()
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, tid: i64) -> Option<&mut ThreadInfo> {
-        self.map.get_mut(&tid)
+        let s = self.slot_of(tid)?;
+        self.slots[s as usize].as_mut()
     }
 
     pub(crate) fn insert(&mut self, t: ThreadInfo) {
-        self.map.insert(t.tid, t);
+        if let Some(s) = self.slot_of(t.tid) {
+            self.slots[s as usize] = Some(t);
+            return;
+        }
+        let tid = t.tid;
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(t);
+                s
+            }
+            None => {
+                self.slots.push(Some(t));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(tid, s);
     }
 
     pub(crate) fn remove(&mut self, tid: i64) -> Option<ThreadInfo> {
-        self.map.remove(&tid)
+        let s = self.index.remove(&tid)?;
+        if self.last.get().0 == tid {
+            self.last.set((0, NO_SLOT));
+        }
+        self.free.push(s);
+        self.slots[s as usize].take()
     }
 
     /// Number of threads.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.index.len()
     }
 
     /// True if no thread is known.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.index.is_empty()
     }
 
     /// Every thread, in no order.
     pub fn iter(&self) -> impl Iterator<Item = &ThreadInfo> {
-        self.map.values()
+        self.slots.iter().filter_map(|t| t.as_ref())
     }
 
     /// The main thread of `t`'s process (`t` itself for a main thread).

@@ -107,11 +107,13 @@ impl State {
             return;
         }
         let query_os = !(is_clone_exit(etype) || etype == SCHEDSWITCH_6_E);
-        if self.threads.get(tid).is_none() && query_os {
+        let mut exists = self.threads.get(tid).is_some();
+        if !exists && query_os {
             self.add_placeholder(tid);
+            exists = true;
         }
-        self.ctx.has_thread = self.threads.get(tid).is_some();
-        if etype != SCHEDSWITCH_6_E && self.ctx.has_thread {
+        self.ctx.has_thread = exists;
+        if etype != SCHEDSWITCH_6_E && exists {
             self.reset(evt, v2, eflags);
         }
         self.parse(evt, v2);
@@ -119,16 +121,17 @@ impl State {
     }
 
     fn finish(&mut self, evt: &RawEvent<'_>) {
-        if let Some(t) = self.threads.get(evt.tid()) {
-            self.ctx.lastevent_fd = t.parse.lastevent_fd;
-        }
-        // event_cleanup: a stored enter event serves one exit event only.
-        if !evt.is_enter() {
-            if let Some(t) = self.threads.get_mut(evt.tid()) {
-                t.parse.enter_valid = false;
+        match self.threads.get_mut(evt.tid()) {
+            Some(t) => {
+                self.ctx.lastevent_fd = t.parse.lastevent_fd;
+                // event_cleanup: a stored enter event serves one exit event only.
+                if !evt.is_enter() {
+                    t.parse.enter_valid = false;
+                }
+                self.ctx.has_thread = true;
             }
+            None => self.ctx.has_thread = false,
         }
-        self.ctx.has_thread = self.threads.get(evt.tid()).is_some();
     }
 
     fn add_placeholder(&mut self, tid: i64) {
@@ -227,14 +230,10 @@ impl State {
                 return;
             }
         }
-        if evt.nparams() != 0 {
-            if let Some(p) = evt.param_info(0) {
-                if p.name == "res" || p.name == "fd" {
-                    if let Some(res) = evt.param_i64(0) {
-                        if res < 0 {
-                            self.ctx.errorcode = -(res as i32);
-                        }
-                    }
+        if evt.nparams() != 0 && crate::event::first_param_is_result(etype) {
+            if let Some(res) = evt.param_i64(0) {
+                if res < 0 {
+                    self.ctx.errorcode = -(res as i32);
                 }
             }
         }
@@ -400,105 +399,111 @@ impl State {
         self.add_fd(evt, fd, fi);
     }
 
+    /// open/openat/openat2/creat exits: a new file or directory fd named by the absolute
+    /// path. The path is built in a reused buffer and written into the fd slot's own
+    /// buffers, so the common open/close cycle allocates nothing.
     fn parse_open_exit(&mut self, evt: &RawEvent<'_>) {
         let etype = evt.etype();
         let Some(fd) = evt.param_i64(0) else { return };
-        if self.threads.get(evt.tid()).is_none() {
+        let tid = evt.tid();
+        let Some(t) = self.threads.get(tid) else {
             return;
-        }
-        let mut name: Vec<u8>;
-        let mut flags: u32;
-        let mut dev: u32 = 0;
-        let mut dirfd: Option<i64> = None;
-        let enter = self.enter_event(evt).map(|e| {
-            let n = e.nparams();
-            let p = |i: usize| e.param(i).map(|b| b.to_vec());
-            (
-                n,
-                p(0),
-                p(1),
-                p(2),
-                e.param_i64(0),
-                e.param_u64(1),
-                e.param_u64(2),
-            )
-        });
-        match etype {
+        };
+        let pid = t.pid;
+        let enter = if self.ctx.enter_matched && t.parse.enter_valid {
+            decode(&t.parse.enter, t.parse.enter_v2, &mut self.scratch_offs)
+                .ok()
+                .filter(|h| h.etype == etype.wrapping_sub(1))
+                .map(|h| RawEvent::new(&t.parse.enter, &self.scratch_offs, h))
+        } else {
+            None
+        };
+        let usable = |n: &[u8]| !n.is_empty() && n != b"(NULL)";
+        let flag = |e: &RawEvent<'_>, i: usize| e.param_u64(i).unwrap_or(0) as u32;
+        let mut dev = 0u32;
+        let (name, flags, dirfd): (&[u8], u32, Option<i64>) = match etype {
             SYSCALL_OPEN_X => {
-                name = evt.param_str(1).unwrap_or(b"").to_vec();
-                flags = evt.param_u64(2).unwrap_or(0) as u32;
                 if evt.nparams() > 4 {
-                    dev = evt.param_u64(4).unwrap_or(0) as u32;
+                    dev = flag(evt, 4);
                 }
-                if let Some((n, Some(en), _, _, _, ef, _)) = &enter {
-                    if *n >= 2 {
-                        let en = crate::event::until_nul(en);
-                        if !en.is_empty() && en != b"(NULL)" {
-                            name = en.to_vec();
-                            flags = ef.unwrap_or(0) as u32;
-                        }
+                match &enter {
+                    Some(e) if e.nparams() >= 2 && usable(e.param_str(0).unwrap_or(b"")) => {
+                        (e.param_str(0).unwrap_or(b""), flag(e, 1), None)
                     }
+                    _ => (evt.param_str(1).unwrap_or(b""), flag(evt, 2), None),
                 }
             }
             SYSCALL_CREAT_X => {
-                name = evt.param_str(1).unwrap_or(b"").to_vec();
-                flags = 0;
                 if evt.nparams() > 3 {
-                    dev = evt.param_u64(3).unwrap_or(0) as u32;
+                    dev = flag(evt, 3);
                 }
-                if let Some((n, Some(en), _, _, _, _, _)) = &enter {
-                    let en = crate::event::until_nul(en);
-                    if *n >= 1 && !en.is_empty() && en != b"(NULL)" {
-                        name = en.to_vec();
+                match &enter {
+                    Some(e) if e.nparams() >= 1 && usable(e.param_str(0).unwrap_or(b"")) => {
+                        (e.param_str(0).unwrap_or(b""), 0, None)
                     }
+                    _ => (evt.param_str(1).unwrap_or(b""), 0, None),
                 }
             }
             SYSCALL_OPENAT_X => {
-                // The old openat exit carries only the fd: everything is in the enter event.
-                let Some((_, _, en, _, edirfd, _, eflags)) = &enter else {
-                    return;
-                };
-                name = crate::event::until_nul(en.as_deref().unwrap_or(b"")).to_vec();
-                flags = eflags.unwrap_or(0) as u32;
-                dirfd = *edirfd;
+                // The old openat exit carries only the fd: the rest is in the enter event.
+                let Some(e) = &enter else { return };
+                (e.param_str(1).unwrap_or(b""), flag(e, 2), e.param_i64(0))
             }
             SYSCALL_OPENAT_2_X | SYSCALL_OPENAT2_X => {
-                name = evt.param_str(2).unwrap_or(b"").to_vec();
-                flags = evt.param_u64(3).unwrap_or(0) as u32;
-                dirfd = evt.param_i64(1);
                 if etype == SYSCALL_OPENAT_2_X && evt.nparams() > 5 {
-                    dev = evt.param_u64(5).unwrap_or(0) as u32;
+                    dev = flag(evt, 5);
                 }
-                if let Some((n, _, Some(en), _, edirfd, _, eflags)) = &enter {
-                    let en = crate::event::until_nul(en);
-                    if *n >= 3 && !en.is_empty() && en != b"(NULL)" {
-                        name = en.to_vec();
-                        flags = eflags.unwrap_or(0) as u32;
-                        dirfd = *edirfd;
+                match &enter {
+                    Some(e) if e.nparams() >= 3 && usable(e.param_str(1).unwrap_or(b"")) => {
+                        (e.param_str(1).unwrap_or(b""), flag(e, 2), e.param_i64(0))
                     }
+                    _ => (
+                        evt.param_str(2).unwrap_or(b""),
+                        flag(evt, 3),
+                        evt.param_i64(1),
+                    ),
                 }
             }
-            SYSCALL_OPEN_BY_HANDLE_AT_X => {
-                name = evt.param_str(3).unwrap_or(b"").to_vec();
-                flags = evt.param_u64(2).unwrap_or(0) as u32;
-            }
+            SYSCALL_OPEN_BY_HANDLE_AT_X => (evt.param_str(3).unwrap_or(b""), flag(evt, 2), None),
             _ => return,
+        };
+        // The absolute path: the name alone, or under the cwd or the dirfd's directory.
+        let buf = &mut self.path_buf;
+        buf.clear();
+        if name.first() != Some(&b'/') && !name.is_empty() {
+            match dirfd {
+                None | Some(crate::event::render::PPM_AT_FDCWD) => {
+                    buf.extend_from_slice(self.threads.cwd(t));
+                }
+                Some(d) => match self.fdtables.get(&pid).and_then(|f| f.get(d)) {
+                    Some(dir) => {
+                        buf.extend_from_slice(&dir.name);
+                        buf.push(b'/');
+                    }
+                    None => buf.extend_from_slice(b"<UNKNOWN>/"),
+                },
+            }
         }
-        let base = self.dir_base(evt, dirfd, &name);
-        let mut full = Vec::new();
-        crate::path::concatenate(&mut full, &base, &name);
-        if fd >= 0 {
-            let ft = if flags & PPM_O_DIRECTORY != 0 {
-                FdType::Directory
-            } else {
-                FdType::FileV2
-            };
-            let mut fi = FdInfo::new(ft, &full);
-            fi.name_raw = name;
-            fi.openflags = flags;
-            fi.dev = dev;
-            self.add_fd(evt, fd, fi);
+        crate::path::append(buf, name);
+        if fd < 0 {
+            return;
         }
+        let slot = self.fdtables.entry(pid).or_default().slot(fd);
+        slot.ftype = if flags & PPM_O_DIRECTORY != 0 {
+            FdType::Directory
+        } else {
+            FdType::FileV2
+        };
+        slot.name.extend_from_slice(&self.path_buf);
+        slot.name_raw.extend_from_slice(name);
+        slot.openflags = flags;
+        slot.dev = dev;
+        let named = !slot.name.is_empty();
+        if let Some(t) = self.threads.get_mut(tid) {
+            t.parse.lastevent_fd = fd;
+        }
+        self.ctx.fd = Some(fd);
+        self.ctx.name_changed = named;
     }
 
     /// The directory a relative `name` is relative to: the dirfd's path or the cwd
