@@ -25,12 +25,14 @@ pub use info::{EventInfo, ParamExtra, ParamInfo, ParamType, PrintFormat, Syscall
 pub const EVENT_TYPE_COUNT: u16 = table::EVENTS.len() as u16;
 
 /// The table entry of an event type, or `None` for a code past the table.
+#[inline]
 pub fn event_info(etype: u16) -> Option<&'static EventInfo> {
     table::EVENTS.get(etype as usize)
 }
 
 /// True if the first parameter of events of type `etype` is their return value (`res` or
 /// `fd`), which libsinsp reads as the syscall's error code. Computed once for the table.
+#[inline]
 pub(crate) fn first_param_is_result(etype: u16) -> bool {
     static T: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
     let t = T.get_or_init(|| {
@@ -94,13 +96,19 @@ pub(crate) struct Header {
     pub len: usize,
 }
 
+#[inline]
+
 fn rd_u16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
+#[inline]
+
 fn rd_u32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
+
+#[inline]
 
 fn rd_u64(b: &[u8], at: usize) -> u64 {
     let mut a = [0u8; 8];
@@ -222,41 +230,49 @@ impl<'a> RawEvent<'a> {
     }
 
     /// Timestamp, nanoseconds since the epoch.
+    #[inline]
     pub fn ts(&self) -> u64 {
         self.ts
     }
 
     /// The thread that produced the event.
+    #[inline]
     pub fn tid(&self) -> i64 {
         self.tid
     }
 
     /// The event type code (`ppm_event_code`).
+    #[inline]
     pub fn etype(&self) -> u16 {
         self.etype
     }
 
     /// The event's bytes, header included.
+    #[inline]
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// True for enter events (even codes).
+    #[inline]
     pub fn is_enter(&self) -> bool {
         self.etype & 1 == 0
     }
 
     /// The table entry of this event's type.
+    #[inline]
     pub fn info(&self) -> Option<&'static EventInfo> {
         event_info(self.etype)
     }
 
     /// Number of parameters the event carries.
+    #[inline]
     pub fn nparams(&self) -> usize {
         self.offs.len().saturating_sub(1)
     }
 
     /// The bytes of parameter `i`.
+    #[inline]
     pub fn param(&self, i: usize) -> Option<&'a [u8]> {
         if i + 1 >= self.offs.len() {
             return None;
@@ -284,6 +300,7 @@ impl<'a> RawEvent<'a> {
     }
 
     /// Parameter `i` as an unsigned integer of its own width (1, 2, 4 or 8 bytes).
+    #[inline]
     pub fn param_u64(&self, i: usize) -> Option<u64> {
         let b = self.param(i)?;
         Some(match b.len() {
@@ -296,6 +313,7 @@ impl<'a> RawEvent<'a> {
     }
 
     /// Parameter `i` as a signed integer of its own width, sign-extended.
+    #[inline]
     pub fn param_i64(&self, i: usize) -> Option<i64> {
         let b = self.param(i)?;
         Some(match b.len() {
@@ -308,6 +326,7 @@ impl<'a> RawEvent<'a> {
     }
 
     /// Parameter `i` as a string: the bytes up to the first NUL.
+    #[inline]
     pub fn param_str(&self, i: usize) -> Option<&'a [u8]> {
         let b = self.param(i)?;
         Some(until_nul(b))
@@ -339,18 +358,22 @@ impl<'a> RawEvent<'a> {
     }
 
     /// The event's flag bits.
+    #[inline]
     pub fn flags(&self) -> u32 {
         self.info().map_or(0, |i| i.flags)
     }
 }
 
 /// The bytes of `b` up to its first NUL.
+#[inline]
 pub(crate) fn until_nul(b: &[u8]) -> &[u8] {
     match memchr_nul(b) {
         Some(p) => &b[..p],
         None => b,
     }
 }
+
+#[inline]
 
 fn memchr_nul(b: &[u8]) -> Option<usize> {
     b.iter().position(|c| *c == 0)

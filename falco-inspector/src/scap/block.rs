@@ -32,6 +32,8 @@ impl<'a> Cur<'a> {
         self.b.len() - self.at
     }
 
+    #[inline]
+
     fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], BlockError> {
         if self.left() < n {
             return Err(BlockError {
@@ -44,19 +46,27 @@ impl<'a> Cur<'a> {
         Ok(s)
     }
 
+    #[inline]
+
     fn u8(&mut self, what: &str) -> Result<u8, BlockError> {
         Ok(self.bytes(1, what)?[0])
     }
+
+    #[inline]
 
     fn u16(&mut self, what: &str) -> Result<u16, BlockError> {
         let b = self.bytes(2, what)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
+    #[inline]
+
     fn u32(&mut self, what: &str) -> Result<u32, BlockError> {
         let b = self.bytes(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
+
+    #[inline]
 
     fn u64(&mut self, what: &str) -> Result<u64, BlockError> {
         let b = self.bytes(8, what)?;
@@ -577,6 +587,7 @@ pub struct EventBlock<'a> {
 }
 
 /// Splits an event block body.
+#[inline]
 pub fn parse_event_block(bt: u32, body: &[u8]) -> Result<EventBlock<'_>, BlockError> {
     use btype::*;
     let with_flags = matches!(bt, EVF | EVF_V2 | EVF_V2_LARGE);

@@ -55,6 +55,7 @@ pub mod btype {
     pub const UL_V2: u32 = 0x220;
 
     /// True for the process-list block types of every version.
+    #[inline]
     pub fn is_process_list(t: u32) -> bool {
         matches!(
             t,
@@ -74,6 +75,7 @@ pub mod btype {
     }
 
     /// True for the event block types of every version.
+    #[inline]
     pub fn is_event(t: u32) -> bool {
         matches!(
             t,

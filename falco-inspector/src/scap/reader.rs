@@ -124,6 +124,7 @@ impl Reader {
     }
 
     /// The body bytes of a block returned by the last [`Reader::next_block`].
+    #[inline]
     pub fn body(&self, b: &BlockRef) -> &[u8] {
         &self.buf[b.body.clone()]
     }
@@ -137,6 +138,7 @@ impl Reader {
     }
 
     /// Makes at least `n` bytes available from `pos`; returns how many are (fewer at EOF).
+    #[inline]
     fn fill(&mut self, n: usize) -> Result<usize, ScapError> {
         while self.end - self.pos < n && !self.eof {
             if self.pos > 0 && self.buf.len() - self.pos < n.max(CHUNK) {
@@ -228,6 +230,7 @@ impl Reader {
     }
 
     /// The next block, or `None` at the end of the file.
+    #[inline]
     pub fn next_block(&mut self) -> Result<Option<BlockRef>, ScapError> {
         let start = self.offset();
         let avail = self.fill(8)?;
@@ -281,6 +284,8 @@ impl Reader {
         }))
     }
 }
+
+#[inline]
 
 pub(crate) fn u32le(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])

@@ -83,6 +83,7 @@ impl State {
     }
 
     /// What the current event is about.
+    #[inline]
     pub fn ctx(&self) -> &EventCtx {
         &self.ctx
     }
