@@ -67,7 +67,7 @@ pub(crate) enum F {
 pub(crate) fn defs() -> Vec<Def> {
     use F::*;
     let k = Kind::Fd;
-    let either = |d: Def| d.mult(Multiplicity::EitherEnd);
+    let either = |d: Def| d.mult(Multiplicity::EitherEnd).no_rhs();
     vec![
         def("fd.num", T::I64, "the fd number", k(Num)),
         def(
@@ -202,10 +202,18 @@ pub(crate) fn defs() -> Vec<Def> {
             k(Net),
         ))
         .filter_only(),
-        def("fd.cnet", T::IpNet, "client network (filter only)", k(Cnet)).filter_only(),
-        def("fd.snet", T::IpNet, "server network (filter only)", k(Snet)).filter_only(),
-        def("fd.lnet", T::IpNet, "local network (filter only)", k(Lnet)).filter_only(),
-        def("fd.rnet", T::IpNet, "remote network (filter only)", k(Rnet)).filter_only(),
+        def("fd.cnet", T::IpNet, "client network (filter only)", k(Cnet))
+            .filter_only()
+            .no_rhs(),
+        def("fd.snet", T::IpNet, "server network (filter only)", k(Snet))
+            .filter_only()
+            .no_rhs(),
+        def("fd.lnet", T::IpNet, "local network (filter only)", k(Lnet))
+            .filter_only()
+            .no_rhs(),
+        def("fd.rnet", T::IpNet, "remote network (filter only)", k(Rnet))
+            .filter_only()
+            .no_rhs(),
         def(
             "fd.connected",
             T::Bool,
@@ -223,25 +231,29 @@ pub(crate) fn defs() -> Vec<Def> {
             T::CharBuf,
             "client host name (no DNS in captures)",
             k(CipName),
-        ),
+        )
+        .no_rhs(),
         def(
             "fd.sip.name",
             T::CharBuf,
             "server host name (no DNS in captures)",
             k(SipName),
-        ),
+        )
+        .no_rhs(),
         def(
             "fd.lip.name",
             T::CharBuf,
             "local host name (no DNS in captures)",
             k(LipName),
-        ),
+        )
+        .no_rhs(),
         def(
             "fd.rip.name",
             T::CharBuf,
             "remote host name (no DNS in captures)",
             k(RipName),
-        ),
+        )
+        .no_rhs(),
         def("fd.dev", T::I32, "device number of a file fd", k(Dev)),
         def(
             "fd.dev.major",

@@ -13,7 +13,7 @@ pub(crate) enum F {
 
 pub(crate) fn defs() -> Vec<Def> {
     vec![
-        def("group.gid", T::U64, "the group id", Kind::Group(F::Gid)),
+        def("group.gid", T::U32, "the group id", Kind::Group(F::Gid)),
         def(
             "group.name",
             T::CharBuf,

@@ -67,6 +67,8 @@ pub(crate) struct Def {
     pub mult: Multiplicity,
     pub arg: ArgSpec,
     pub filter_only: bool,
+    /// libsinsp `EPF_NO_RHS | EPF_NO_TRANSFORMER`.
+    pub no_rhs: bool,
     pub desc: &'static str,
     pub kind: Kind,
 }
@@ -83,6 +85,7 @@ pub(crate) const fn def(
         mult: Multiplicity::One,
         arg: ArgSpec::NONE,
         filter_only: false,
+        no_rhs: false,
         desc,
         kind,
     }
@@ -99,6 +102,11 @@ impl Def {
     }
     pub(crate) const fn filter_only(mut self) -> Def {
         self.filter_only = true;
+        self
+    }
+    /// Cannot be compared with another field nor wrapped in a transformer.
+    pub(crate) const fn no_rhs(mut self) -> Def {
+        self.no_rhs = true;
         self
     }
 }
@@ -183,6 +191,8 @@ fn built() -> &'static Built {
                 .with_arg(d.arg)
                 .with_multiplicity(d.mult);
             fi.filter_only = d.filter_only;
+            fi.no_rhs = d.no_rhs;
+            fi.no_transformer = d.no_rhs;
             fi.provider = if d.name.starts_with("container.") {
                 "container (built-in)".into()
             } else {

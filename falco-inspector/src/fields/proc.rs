@@ -63,7 +63,11 @@ pub(crate) enum F {
 pub(crate) fn defs() -> Vec<Def> {
     use F::*;
     let p = Kind::Proc;
-    let any = |d: Def| d.arg(ArgSpec::OPTIONAL_INDEX).mult(Multiplicity::Any);
+    let any = |d: Def| {
+        d.arg(ArgSpec::OPTIONAL_INDEX)
+            .mult(Multiplicity::Any)
+            .no_rhs()
+    };
     vec![
         def("proc.pid", T::I64, "the id of the process", p(Pid)),
         def(
@@ -81,9 +85,10 @@ pub(crate) fn defs() -> Vec<Def> {
         def(
             "proc.args",
             T::CharBuf,
-            "the arguments, space separated",
+            "the arguments, space separated; proc.args[N]: the Nth, from 0",
             p(Args),
-        ),
+        )
+        .arg(ArgSpec::OPTIONAL_INDEX),
         def(
             "proc.env",
             T::CharBuf,
@@ -199,7 +204,7 @@ pub(crate) fn defs() -> Vec<Def> {
         ),
         def(
             "proc.tty",
-            T::I32,
+            T::U32,
             "the controlling terminal (0 if none)",
             p(Tty),
         ),
@@ -254,7 +259,7 @@ pub(crate) fn defs() -> Vec<Def> {
         ),
         def(
             "proc.exe_ino.ctime_duration_proc_start",
-            T::RelTime,
+            T::AbsTime,
             "executable ctime to process start",
             p(ExeInoCtimeDurationProcStart),
         ),
@@ -371,7 +376,12 @@ pub(crate) fn extract(
         Pid => out.push_i64(t.pid),
         Exe => out.push_bytes(&t.exe),
         Name => out.push_bytes(&t.comm),
-        Args => push_joined(out, b"", &t.args),
+        Args => match arg {
+            FieldArg::Index(n) => {
+                out.push_bytes(t.args.get(*n as usize).map_or(&[][..], |a| a.as_slice()))
+            }
+            _ => push_joined(out, b"", &t.args),
+        },
         Env => match arg {
             FieldArg::Key(k) => {
                 let key = k.as_bytes();
@@ -512,7 +522,7 @@ pub(crate) fn extract(
             });
             out.push_bytes(&leader.comm);
         }
-        Tty => out.push_i64(t.tty as i32 as i64),
+        Tty => out.push_u64(t.tty as u64),
         Exepath => out.push_bytes(&t.exepath),
         Vpgid => out.push_i64(t.vpgid),
         Pgid => out.push_i64(t.pgid),
