@@ -97,19 +97,16 @@ pub(crate) struct Header {
 }
 
 #[inline]
-
 fn rd_u16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
 #[inline]
-
 fn rd_u32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 #[inline]
-
 fn rd_u64(b: &[u8], at: usize) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[at..at + 8]);
@@ -374,7 +371,6 @@ pub(crate) fn until_nul(b: &[u8]) -> &[u8] {
 }
 
 #[inline]
-
 fn memchr_nul(b: &[u8]) -> Option<usize> {
     b.iter().position(|c| *c == 0)
 }

@@ -33,7 +33,6 @@ impl<'a> Cur<'a> {
     }
 
     #[inline]
-
     fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], BlockError> {
         if self.left() < n {
             return Err(BlockError {
@@ -47,27 +46,23 @@ impl<'a> Cur<'a> {
     }
 
     #[inline]
-
     fn u8(&mut self, what: &str) -> Result<u8, BlockError> {
         Ok(self.bytes(1, what)?[0])
     }
 
     #[inline]
-
     fn u16(&mut self, what: &str) -> Result<u16, BlockError> {
         let b = self.bytes(2, what)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
     #[inline]
-
     fn u32(&mut self, what: &str) -> Result<u32, BlockError> {
         let b = self.bytes(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     #[inline]
-
     fn u64(&mut self, what: &str) -> Result<u64, BlockError> {
         let b = self.bytes(8, what)?;
         let mut a = [0u8; 8];

@@ -286,7 +286,6 @@ impl Reader {
 }
 
 #[inline]
-
 pub(crate) fn u32le(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
