@@ -386,9 +386,26 @@ fn creator_typechar(etype: u16) -> u8 {
     }
 }
 
-/// True if `ip` is an address of one of the capture's interfaces.
+/// True if `ip` belongs to this machine, as libsinsp decides it: for a thread in a
+/// container, its container's IPv4 address (IPv6 is never local there); otherwise an IPv4
+/// address of an interface, or an IPv6 address in the /64 of an interface.
 fn is_local(evt: &SyscallEvent<'_>, ip: IpAddr) -> bool {
-    evt.state().ifaces.iter().any(|(a, _)| *a == ip)
+    let state = evt.state();
+    if let Some(t) = evt.thread() {
+        if !t.container_id.is_empty() {
+            let IpAddr::V4(v4) = ip else { return false };
+            let cip = state
+                .containers
+                .get(&t.container_id)
+                .and_then(|c| c.ip.as_deref());
+            return cip.and_then(|c| c.parse::<std::net::Ipv4Addr>().ok()) == Some(v4);
+        }
+    }
+    state.ifaces.iter().any(|(a, _)| match (a, ip) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => *a == b,
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
+        _ => false,
+    })
 }
 
 fn tuple(f: &FdInfo) -> Option<(IpAddr, IpAddr, u16, u16)> {

@@ -1366,7 +1366,9 @@ pub(crate) fn tuple_name(fi: &mut FdInfo) {
     }
 }
 
-/// Records the destination of a connect (enter event sockaddr) on a client socket.
+/// Records the destination of a connect (enter event sockaddr) on a client socket, as
+/// libsinsp does: the type and destination change, the name does not (the exit event names
+/// the connection); a unix destination becomes the name.
 fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
     let Some(&fam) = addr.first() else { return };
     let l4proto = fi.raw_l4proto();
@@ -1392,8 +1394,9 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
         if is_v4_mapped(&a) {
             let dip = ipv4([a[12], a[13], a[14], a[15]]);
             fi.ftype = FdType::Ipv4Sock;
+            let sip = sip.filter(|s| s.is_ipv4()).unwrap_or(ipv4([0; 4]));
             fi.sock = SockInfo::Tuple {
-                sip: sip.unwrap_or(ipv4([0; 4])),
+                sip,
                 dip,
                 sport,
                 dport,
@@ -1401,8 +1404,9 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
             };
         } else {
             fi.ftype = FdType::Ipv6Sock;
+            let sip = sip.filter(|s| s.is_ipv6()).unwrap_or(ipv6([0; 16]));
             fi.sock = SockInfo::Tuple {
-                sip: sip.unwrap_or(ipv6([0; 16])),
+                sip,
                 dip: ipv6(a),
                 sport,
                 dport,
@@ -1411,15 +1415,9 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
         }
     } else if fam == AF_UNIX {
         fi.name.clear();
-        fi.name
-            .extend_from_slice(crate::event::until_nul(&addr[1..]));
+        crate::event::render::push_sanitized(&mut fi.name, crate::event::until_nul(&addr[1..]));
         fi.name_raw = fi.name.clone();
-        return;
-    } else {
-        return;
     }
-    tuple_name(fi);
-    fi.name_raw = fi.name.clone();
 }
 
 /// Sets a socket's addresses from a socktuple parameter. For `accept`, the tuple is seen
