@@ -21,6 +21,7 @@ fn write_ipv6_fixture(path: &Path) {
     w.iface("lo", ip("127.0.0.1"));
     w.iface("lo", ip("::1"));
     w.iface("eth0", ip("2001:db8::5"));
+    w.iface("eth0", ip("10.0.0.5"));
     w.user(0, 0, "root", "/root", "/bin/bash");
     w.user(1000, 1000, "alice", "/home/alice", "/bin/zsh");
     w.group(0, "root");
@@ -162,6 +163,69 @@ fn write_ipv6_fixture(path: &Path) {
             ("fd", Arg::Int(3)),
         ],
     );
+    // DNS over UDP, IPv6 then IPv4: sendto names the socket from the enter event's tuple,
+    // recvfrom from the exit event's.
+    let (dns6, dns4, me4) = (ip("2001:db8::53"), ip("8.8.8.8"), ip("10.0.0.5"));
+    for (fd, domain, dns, local) in [(7i64, 10i64, dns6, me), (8, 2, dns4, me4)] {
+        ev(
+            &mut w,
+            1001,
+            SOCKET_SOCKET_E,
+            &[("domain", Arg::Int(domain)), ("type", Arg::Int(2))],
+        );
+        ev(
+            &mut w,
+            1001,
+            SOCKET_SOCKET_X,
+            &[
+                ("fd", Arg::Int(fd)),
+                ("domain", Arg::Int(domain)),
+                ("type", Arg::Int(2)),
+            ],
+        );
+        let any = if domain == 10 {
+            ip("::")
+        } else {
+            ip("0.0.0.0")
+        };
+        ev(
+            &mut w,
+            1001,
+            SOCKET_SENDTO_E,
+            &[
+                ("fd", Arg::Int(fd)),
+                ("size", Arg::Int(20)),
+                ("tuple", Arg::Tuple(any, 0, dns, 53)),
+            ],
+        );
+        ev(
+            &mut w,
+            1001,
+            SOCKET_SENDTO_X,
+            &[
+                ("res", Arg::Int(20)),
+                ("data", Arg::Bytes(b"query")),
+                ("fd", Arg::Int(fd)),
+            ],
+        );
+        ev(
+            &mut w,
+            1001,
+            SOCKET_RECVFROM_E,
+            &[("fd", Arg::Int(fd)), ("size", Arg::Int(512))],
+        );
+        ev(
+            &mut w,
+            1001,
+            SOCKET_RECVFROM_X,
+            &[
+                ("res", Arg::Int(40)),
+                ("data", Arg::Bytes(b"answer")),
+                ("tuple", Arg::Tuple(dns, 53, local, 40001)),
+                ("fd", Arg::Int(fd)),
+            ],
+        );
+    }
     ev(
         &mut w,
         1001,
@@ -333,6 +397,23 @@ fn ipv6_fixture_reads_back_with_state() {
         "{}",
         read[col("evt.args")]
     );
+    let udp6 = rows
+        .iter()
+        .find(|r| {
+            r[col("evt.type")] == "recvfrom" && r[col("fd.num")] == "7" && r[col("evt.dir")] == "<"
+        })
+        .unwrap();
+    assert_eq!(udp6[col("fd.l4proto")], "udp");
+    assert_eq!(udp6[col("fd.sip")], "2001:db8::53");
+    assert_eq!(udp6[col("fd.sport")], "53");
+    let udp4 = rows
+        .iter()
+        .find(|r| {
+            r[col("evt.type")] == "recvfrom" && r[col("fd.num")] == "8" && r[col("evt.dir")] == "<"
+        })
+        .unwrap();
+    assert_eq!(udp4[col("fd.type")], "ipv4");
+    assert_eq!(udp4[col("fd.rip")], "8.8.8.8");
     let close = find("close", "<");
     assert_eq!(
         close[col("fd.name")],

@@ -401,7 +401,7 @@ fn is_local(evt: &SyscallEvent<'_>, ip: IpAddr) -> bool {
             return cip.and_then(|c| c.parse::<std::net::Ipv4Addr>().ok()) == Some(v4);
         }
     }
-    state.ifaces.iter().any(|(a, _)| match (a, ip) {
+    state.ifaces.iter().any(|i| match (&i.addr, ip) {
         (IpAddr::V4(a), IpAddr::V4(b)) => *a == b,
         (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
         _ => false,

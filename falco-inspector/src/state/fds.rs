@@ -120,6 +120,11 @@ impl FdType {
         })
     }
 
+    /// True for listening IP sockets.
+    pub fn is_server_type(self) -> bool {
+        matches!(self, FdType::Ipv4ServSock | FdType::Ipv6ServSock)
+    }
+
     /// True for IPv4/IPv6 sockets (connected or server).
     pub fn is_ip(self) -> bool {
         matches!(

@@ -24,6 +24,17 @@ use crate::event::render::Resolve;
 use crate::scap::block::{self, BlockError, FdEntryInfo};
 use crate::scap::btype;
 
+/// One address of a network interface (from the capture's interface list).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Iface {
+    /// Interface name (`eth0`).
+    pub name: Vec<u8>,
+    /// Address.
+    pub addr: std::net::IpAddr,
+    /// IPv4 netmask (unused for IPv6, where libsinsp assumes a /64).
+    pub netmask: [u8; 4],
+}
+
 /// What the current event is about, as the parser found it (libsinsp's `m_tinfo`,
 /// `m_fdinfo`, `m_errorcode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -52,8 +63,8 @@ pub struct State {
     pub users: Users,
     /// Containers seen in container events.
     pub containers: Containers,
-    /// Interface addresses (IPv4 and IPv6) from the interface list.
-    pub ifaces: Vec<(std::net::IpAddr, Vec<u8>)>,
+    /// Interface addresses from the interface list.
+    pub ifaces: Vec<Iface>,
     /// Timestamp of the first event (for `evt.reltime`).
     pub first_ts: u64,
     /// Timestamp of the event before the current one (for `evt.deltatime`).
@@ -174,12 +185,20 @@ impl State {
         } else if matches!(bt, btype::IL | btype::IL_INT | btype::IL_V2) {
             let mut ifs = Vec::new();
             block::parse_iface_list(bt, body, |e| match e {
-                block::IfaceEntry::V4 { name, addr, .. } => {
-                    ifs.push((fds::ipv4(addr), name.to_vec()))
-                }
-                block::IfaceEntry::V6 { name, addr, .. } => {
-                    ifs.push((fds::ipv6(addr), name.to_vec()))
-                }
+                block::IfaceEntry::V4 {
+                    name,
+                    addr,
+                    netmask,
+                } => ifs.push(Iface {
+                    name: name.to_vec(),
+                    addr: fds::ipv4(addr),
+                    netmask,
+                }),
+                block::IfaceEntry::V6 { name, addr, .. } => ifs.push(Iface {
+                    name: name.to_vec(),
+                    addr: fds::ipv6(addr),
+                    netmask: [0; 4],
+                }),
             })?;
             self.ifaces = ifs;
         }
@@ -200,6 +219,85 @@ impl State {
                 t.nchilds = counts.get(&tid).copied().unwrap_or(0);
             }
         }
+    }
+}
+
+/// The local address libsinsp infers for a socket whose one end is unspecified
+/// (`infer_ipv4_address` / `infer_ipv6_address`): the interface with that very address,
+/// else one in the same subnet, else the first non-loopback one.
+pub(crate) fn infer_address(ifaces: &[Iface], other: std::net::IpAddr) -> Option<std::net::IpAddr> {
+    use std::net::IpAddr;
+    let same_family = |i: &&Iface| i.addr.is_ipv4() == other.is_ipv4();
+    if let Some(i) = ifaces.iter().filter(same_family).find(|i| i.addr == other) {
+        return Some(i.addr);
+    }
+    let in_subnet = |i: &&Iface| match (i.addr, other) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let (a, b, m) = (a.octets(), b.octets(), i.netmask);
+            (0..4).all(|k| a[k] & m[k] == b[k] & m[k])
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
+        _ => false,
+    };
+    if let Some(i) = ifaces.iter().filter(same_family).find(in_subnet) {
+        return Some(i.addr);
+    }
+    ifaces
+        .iter()
+        .filter(same_family)
+        .find(|i| !i.addr.is_loopback())
+        .map(|i| i.addr)
+}
+
+/// Fills an unspecified end of a connected IP socket with the inferred local address
+/// (libsinsp's `sinsp_network_interfaces::update_fd`).
+pub(crate) fn infer_local_end(ifaces: &[Iface], fi: &mut FdInfo) {
+    let SockInfo::Tuple {
+        sip,
+        dip,
+        sport,
+        dport,
+        l4proto,
+    } = fi.sock
+    else {
+        return;
+    };
+    if !matches!(fi.ftype, FdType::Ipv4Sock | FdType::Ipv6Sock) {
+        return;
+    }
+    let zero = |a: std::net::IpAddr| a.is_unspecified();
+    if !zero(sip) && !zero(dip) {
+        return;
+    }
+    let unspec = if sip.is_ipv4() {
+        fds::ipv4([0; 4])
+    } else {
+        fds::ipv6([0; 16])
+    };
+    if zero(sip) {
+        let new = infer_address(ifaces, dip).unwrap_or(unspec);
+        if new == dip && sport == dport {
+            return;
+        }
+        fi.sock = SockInfo::Tuple {
+            sip: new,
+            dip,
+            sport,
+            dport,
+            l4proto,
+        };
+    } else {
+        let new = infer_address(ifaces, sip).unwrap_or(unspec);
+        if new == sip && sport == dport {
+            return;
+        }
+        fi.sock = SockInfo::Tuple {
+            sip,
+            dip: new,
+            sport,
+            dport,
+            l4proto,
+        };
     }
 }
 

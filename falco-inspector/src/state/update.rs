@@ -361,9 +361,10 @@ impl State {
             SYSCALL_PRLIMIT_X | SYSCALL_GETRLIMIT_X | SYSCALL_SETRLIMIT_X => {
                 self.parse_rlimit_exit(evt)
             }
-            SOCKET_SENDTO_X | SOCKET_RECVFROM_X | SOCKET_RECVMSG_X | SOCKET_SENDMSG_X => {
-                self.parse_rw_exit(evt)
-            }
+            SYSCALL_READ_X | SYSCALL_WRITE_X | SOCKET_RECV_X | SOCKET_SEND_X
+            | SOCKET_RECVFROM_X | SOCKET_RECVMSG_X | SOCKET_SENDTO_X | SOCKET_SENDMSG_X
+            | SYSCALL_READV_X | SYSCALL_WRITEV_X | SYSCALL_PREAD_X | SYSCALL_PWRITE_X
+            | SYSCALL_PREADV_X | SYSCALL_PWRITEV_X => self.parse_rw_exit(evt),
             _ => {}
         }
         let _ = v2;
@@ -635,15 +636,17 @@ impl State {
         fi.flags |= fdflags::SOCKET_CONNECTED;
         fi.flags &= !(fdflags::CONNECTION_PENDING | fdflags::CONNECTION_FAILED);
         let mut changed = false;
-        if let Some(t) = tuple {
-            if !t.is_empty() {
-                let before = fi.name.clone();
-                set_tuple(fi, &t, false);
-                changed = fi.name != before;
+        if let Some(t) = tuple.filter(|t| !t.is_empty()) {
+            let moved = update_tuple(fi, &t);
+            if moved && fi.is_server() && fi.raw_l4proto() == l4::UDP {
+                swap_ends(fi);
             }
-        }
-        if !fi.is_server() {
-            fi.flags |= fdflags::ROLE_CLIENT;
+            let before = std::mem::take(&mut fi.name);
+            name_socket(fi, &t);
+            changed = fi.name != before;
+            if !fi.is_server() && !fi.is_client() {
+                fi.flags |= fdflags::ROLE_CLIENT;
+            }
         }
         self.ctx.name_changed = changed;
     }
@@ -654,16 +657,17 @@ impl State {
             return;
         }
         let mut fi = FdInfo::default();
-        if let Some(t) = evt.param(1) {
-            if !t.is_empty() {
-                set_tuple(&mut fi, t, true);
-            } else {
-                fi.ftype = FdType::Unknown;
-            }
-        }
-        if fi.ftype == FdType::Unknown {
-            // libsinsp names unknown accepted sockets this way.
-            fi.ftype = FdType::Unknown;
+        if let Some(t) = evt.param(1).filter(|t| !t.is_empty()) {
+            // Accepted sockets are stream (TCP) sockets.
+            fi.sock = SockInfo::Tuple {
+                sip: ipv4([0; 4]),
+                dip: ipv4([0; 4]),
+                sport: 0,
+                dport: 0,
+                l4proto: l4::TCP,
+            };
+            update_tuple(&mut fi, t);
+            name_socket(&mut fi, t);
         }
         fi.flags |= fdflags::ROLE_SERVER | fdflags::SOCKET_CONNECTED;
         self.add_fd(evt, fd, fi);
@@ -870,29 +874,87 @@ impl State {
         }
     }
 
-    /// sendto/recvfrom/sendmsg/recvmsg exits carry the connection tuple: record it on
-    /// sockets that do not know their peer yet (UDP).
+    /// Read/write exits (libsinsp's `parse_rw_exit`): a successful I/O marks an IP socket
+    /// connected; recvfrom/recvmsg (tuple in the exit event) and sendto/sendmsg (tuple in the
+    /// enter event) give unconnected or non-TCP sockets their addresses, guessing the role
+    /// from the ports the process uses.
     fn parse_rw_exit(&mut self, evt: &RawEvent<'_>) {
+        let etype = evt.etype();
         if evt.param_i64(0).is_none_or(|r| r < 0) {
             return;
         }
         let Some(fd) = self.ctx.fd else { return };
-        let idx = evt.param_index("tuple");
-        let Some(tuple) = idx.and_then(|i| evt.param(i)).map(|t| t.to_vec()) else {
+        let tid = evt.tid();
+        let Some(t) = self.threads.get(tid) else {
             return;
         };
-        if tuple.is_empty() {
-            return;
-        }
-        let Some(fi) = self.cur_fd_mut(evt, fd) else {
-            return;
-        };
-        if fi.ftype.is_ip() && matches!(fi.sock, SockInfo::Tuple { .. } | SockInfo::None) {
-            let known = matches!(fi.sock, SockInfo::Tuple { dport, .. } if dport != 0);
-            if !known {
-                set_tuple(fi, &tuple, false);
+        let pid = t.pid;
+        let reads = evt.flags() & ef::READS_FROM_FD != 0;
+        // The tuple: from the exit event for reads, from the enter event for writes.
+        let mut tuple = std::mem::take(&mut self.path_buf);
+        tuple.clear();
+        let has_tuple = match etype {
+            SOCKET_RECVFROM_X => evt.param(2).map(|p| tuple.extend_from_slice(p)).is_some(),
+            SOCKET_RECVMSG_X => evt.param(3).map(|p| tuple.extend_from_slice(p)).is_some(),
+            SOCKET_SENDTO_X | SOCKET_SENDMSG_X => {
+                let enter = if self.ctx.enter_matched && t.parse.enter_valid {
+                    decode(&t.parse.enter, t.parse.enter_v2, &mut self.scratch_offs)
+                        .ok()
+                        .filter(|h| h.etype == etype.wrapping_sub(1))
+                        .map(|h| RawEvent::new(&t.parse.enter, &self.scratch_offs, h))
+                } else {
+                    None
+                };
+                match enter.and_then(|e| e.param(2)) {
+                    Some(p) => {
+                        tuple.extend_from_slice(p);
+                        true
+                    }
+                    None => {
+                        self.path_buf = tuple;
+                        return;
+                    }
+                }
             }
+            _ => false,
+        };
+        let Some(tbl) = self.fdtables.get_mut(&pid) else {
+            self.path_buf = tuple;
+            return;
+        };
+        let Some(fi) = tbl.get_mut(fd) else {
+            self.path_buf = tuple;
+            return;
+        };
+        if fi.ftype.is_ip() && !fi.ftype.is_server_type() {
+            fi.flags |= fdflags::SOCKET_CONNECTED;
         }
+        if has_tuple
+            && !tuple.is_empty()
+            && (fi.name.is_empty() || fi.raw_l4proto() != l4::TCP)
+            && update_tuple(fi, &tuple)
+        {
+            // An unspecified local end becomes the interface address (after the update,
+            // as libsinsp's update_fd does).
+            super::infer_local_end(&self.ifaces, fi);
+            if matches!(fi.ftype, FdType::Ipv4Sock | FdType::Ipv6Sock) {
+                if !fi.is_client() && !fi.is_server() {
+                    let role = guess_role(tbl, fd, reads);
+                    if let Some(fi) = tbl.get_mut(fd) {
+                        fi.flags |= role;
+                    }
+                }
+                let Some(fi) = tbl.get_mut(fd) else { return };
+                if (reads && fi.is_client()) || (!reads && fi.is_server()) {
+                    swap_ends(fi);
+                }
+                tuple_name(fi);
+            } else {
+                name_socket(fi, &tuple);
+            }
+            self.ctx.name_changed = true;
+        }
+        self.path_buf = tuple;
     }
 
     fn parse_clone_exit(&mut self, evt: &RawEvent<'_>) {
@@ -1420,58 +1482,41 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
     }
 }
 
-/// Sets a socket's addresses from a socktuple parameter. For `accept`, the tuple is seen
-/// from the server side and libsinsp keeps the client as source.
-fn set_tuple(fi: &mut FdInfo, t: &[u8], _accepted: bool) {
-    let l4proto = match fi.sock {
-        SockInfo::Tuple { l4proto, .. } | SockInfo::Server { l4proto, .. } if l4proto != 0 => {
-            l4proto
-        }
-        _ => l4::TCP,
-    };
-    match t[0] {
-        AF_INET if t.len() >= 13 => {
-            fi.ftype = FdType::Ipv4Sock;
-            fi.sock = SockInfo::Tuple {
-                sip: ipv4([t[1], t[2], t[3], t[4]]),
-                sport: u16::from_le_bytes([t[5], t[6]]),
-                dip: ipv4([t[7], t[8], t[9], t[10]]),
-                dport: u16::from_le_bytes([t[11], t[12]]),
-                l4proto,
-            };
-            tuple_name(fi);
-        }
+/// Applies a socktuple parameter to a socket the way libsinsp's `update_fd` does: the
+/// type follows the tuple's family (IPv4-mapped IPv6 counts as IPv4), the source end is
+/// taken, the destination end only where still unknown, and a socket of unknown protocol
+/// becomes UDP. Returns false if the tuple is empty or changes nothing.
+fn update_tuple(fi: &mut FdInfo, t: &[u8]) -> bool {
+    let Some(&fam) = t.first() else { return false };
+    let mut l4proto = fi.raw_l4proto();
+    let (tsip, tsport, tdip, tdport) = match fam {
+        AF_INET if t.len() >= 13 => (
+            ipv4([t[1], t[2], t[3], t[4]]),
+            u16::from_le_bytes([t[5], t[6]]),
+            ipv4([t[7], t[8], t[9], t[10]]),
+            u16::from_le_bytes([t[11], t[12]]),
+        ),
         AF_INET6 if t.len() >= 37 => {
             let mut s = [0u8; 16];
             let mut d = [0u8; 16];
             s.copy_from_slice(&t[1..17]);
             d.copy_from_slice(&t[19..35]);
-            let sport = u16::from_le_bytes([t[17], t[18]]);
-            let dport = u16::from_le_bytes([t[35], t[36]]);
-            let zero_or_mapped = |a: &[u8; 16]| {
+            let sp = u16::from_le_bytes([t[17], t[18]]);
+            let dp = u16::from_le_bytes([t[35], t[36]]);
+            let mapped = |a: &[u8; 16]| {
                 a[..10].iter().all(|c| *c == 0)
                     && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|c| *c == 0))
             };
-            if zero_or_mapped(&s) && zero_or_mapped(&d) {
-                fi.ftype = FdType::Ipv4Sock;
-                fi.sock = SockInfo::Tuple {
-                    sip: ipv4([s[12], s[13], s[14], s[15]]),
-                    dip: ipv4([d[12], d[13], d[14], d[15]]),
-                    sport,
-                    dport,
-                    l4proto,
-                };
+            if mapped(&s) && mapped(&d) {
+                (
+                    ipv4([s[12], s[13], s[14], s[15]]),
+                    sp,
+                    ipv4([d[12], d[13], d[14], d[15]]),
+                    dp,
+                )
             } else {
-                fi.ftype = FdType::Ipv6Sock;
-                fi.sock = SockInfo::Tuple {
-                    sip: ipv6(s),
-                    dip: ipv6(d),
-                    sport,
-                    dport,
-                    l4proto,
-                };
+                (ipv6(s), sp, ipv6(d), dp)
             }
-            tuple_name(fi);
         }
         AF_UNIX if t.len() >= 17 => {
             fi.ftype = FdType::UnixSock;
@@ -1481,10 +1526,116 @@ fn set_tuple(fi: &mut FdInfo, t: &[u8], _accepted: bool) {
                 source: src,
                 dest: dst,
             };
-            fi.name.clear();
-            fi.name.extend_from_slice(crate::event::until_nul(&t[17..]));
+            return true;
         }
-        _ => {}
+        _ => return false,
+    };
+    let v4 = tsip.is_ipv4();
+    let new_type = if v4 {
+        FdType::Ipv4Sock
+    } else {
+        FdType::Ipv6Sock
+    };
+    if let SockInfo::Tuple {
+        sip,
+        dip,
+        sport,
+        dport,
+        ..
+    } = fi.sock
+    {
+        let same = (sip, sport, dip, dport) == (tsip, tsport, tdip, tdport)
+            || (sip, sport, dip, dport) == (tdip, tdport, tsip, tsport);
+        if fi.ftype == new_type && same {
+            return false;
+        }
     }
-    fi.name_raw = fi.name.clone();
+    let (mut dip, mut dport) = match fi.sock {
+        SockInfo::Tuple { dip, dport, .. } if dip.is_ipv4() == v4 => (dip, dport),
+        _ => (if v4 { ipv4([0; 4]) } else { ipv6([0; 16]) }, 0),
+    };
+    if dip.is_unspecified() {
+        dip = tdip;
+    }
+    if dport == 0 {
+        dport = tdport;
+    }
+    if matches!(l4proto, l4::UNKNOWN | l4::NA) {
+        l4proto = l4::UDP;
+    }
+    fi.ftype = new_type;
+    fi.sock = SockInfo::Tuple {
+        sip: tsip,
+        dip,
+        sport: tsport,
+        dport,
+        l4proto,
+    };
+    true
+}
+
+/// Names a socket from its addresses (IP) or from the tuple's path (unix).
+fn name_socket(fi: &mut FdInfo, t: &[u8]) {
+    if fi.ftype == FdType::UnixSock {
+        fi.name.clear();
+        if t.len() > 17 {
+            crate::event::render::push_sanitized(&mut fi.name, crate::event::until_nul(&t[17..]));
+        }
+    } else {
+        tuple_name(fi);
+    }
+    fi.name_raw.clear();
+    fi.name_raw.extend_from_slice(&fi.name);
+}
+
+/// Swaps the two ends of a connected socket.
+fn swap_ends(fi: &mut FdInfo) {
+    if let SockInfo::Tuple {
+        sip,
+        dip,
+        sport,
+        dport,
+        l4proto,
+    } = fi.sock
+    {
+        fi.sock = SockInfo::Tuple {
+            sip: dip,
+            dip: sip,
+            sport: dport,
+            dport: sport,
+            l4proto,
+        };
+    }
+}
+
+/// libsinsp's `set_net_role_by_guessing`: server if the process uses the destination port
+/// as its own (a bound port) and not the source port as a client port; client if the
+/// destination port is not its own; otherwise by direction.
+fn guess_role(tbl: &super::FdTable, fd: i64, incoming: bool) -> u32 {
+    let Some(SockInfo::Tuple { sport, dport, .. }) = tbl.get(fd).map(|f| f.sock) else {
+        return if incoming {
+            fdflags::ROLE_SERVER
+        } else {
+            fdflags::ROLE_CLIENT
+        };
+    };
+    let bound = tbl.iter().any(|(_, f)| match (f.ftype, f.sock) {
+        (FdType::Ipv4Sock, SockInfo::Tuple { dport: p, .. }) => p == dport,
+        (FdType::Ipv4ServSock, SockInfo::Server { port, .. }) => port == dport,
+        _ => false,
+    });
+    if !bound {
+        return fdflags::ROLE_CLIENT;
+    }
+    let client_port = tbl.iter().any(|(_, f)| {
+        matches!((f.ftype, f.sock), (FdType::Ipv4Sock, SockInfo::Tuple { sport: p, .. }) if p == sport)
+    });
+    if !client_port {
+        return fdflags::ROLE_SERVER;
+    }
+    if incoming {
+        fdflags::ROLE_SERVER
+    } else {
+        fdflags::ROLE_CLIENT
+    }
 }
