@@ -142,25 +142,32 @@ pub(crate) fn decode(bytes: &[u8], v2: bool, offs: &mut Vec<u32>) -> Result<Head
     let info = event_info(etype);
     let wide = info.is_some_and(|i| i.flags & info::flags::LARGE_PAYLOAD != 0);
     let lw = if wide { 4 } else { 2 };
-    let param_len = |i: usize| -> usize {
-        let at = hlen + i * lw;
-        if wide {
-            rd_u32(bytes, at) as usize
-        } else {
-            rd_u16(bytes, at) as usize
-        }
-    };
     offs.clear();
     if v2 {
         let n = rd_u32(bytes, 22) as usize;
-        let start = hlen.checked_add(n.checked_mul(lw).ok_or(DecodeError::BadParams)?);
-        let mut at = start.filter(|s| *s <= len).ok_or(DecodeError::BadParams)?;
-        for i in 0..n {
-            offs.push(at as u32);
-            at = at
-                .checked_add(param_len(i))
-                .filter(|a| *a <= len)
-                .ok_or(DecodeError::BadParams)?;
+        let start = n
+            .checked_mul(lw)
+            .and_then(|x| x.checked_add(hlen))
+            .filter(|s| *s <= len)
+            .ok_or(DecodeError::BadParams)?;
+        let mut at = start;
+        let lens = &bytes[hlen..start];
+        if wide {
+            for l in lens.chunks_exact(4) {
+                offs.push(at as u32);
+                at += u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                if at > len {
+                    return Err(DecodeError::BadParams);
+                }
+            }
+        } else {
+            for l in lens.chunks_exact(2) {
+                offs.push(at as u32);
+                at += u16::from_le_bytes([l[0], l[1]]) as usize;
+                if at > len {
+                    return Err(DecodeError::BadParams);
+                }
+            }
         }
         offs.push(at as u32);
         return Ok(Header {
@@ -170,9 +177,17 @@ pub(crate) fn decode(bytes: &[u8], v2: bool, offs: &mut Vec<u32>) -> Result<Head
             len,
         });
     }
-    // The largest parameter count n (up to the table's) whose n lengths, read right after
-    // the header, add up exactly to the event length. One pass: the sum for n extends the
-    // sum for n - 1.
+    // v1: the largest parameter count n (up to the table's) whose n lengths, read right
+    // after the header, add up exactly to the event length. One pass: the sum for n
+    // extends the sum for n - 1.
+    let param_len = |i: usize| -> usize {
+        let at = hlen + i * lw;
+        if wide {
+            rd_u32(bytes, at) as usize
+        } else {
+            rd_u16(bytes, at) as usize
+        }
+    };
     let max = info.map_or(0, |i| i.params.len());
     let mut found = None;
     let mut sum = 0usize;
