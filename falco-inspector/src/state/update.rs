@@ -96,6 +96,25 @@ impl State {
             // procinfo and friends: look the thread up, change nothing.
             if etype == PROCINFO_E {
                 self.ctx.has_thread = self.threads.get(tid).is_some();
+            } else if etype == CONTAINER_E {
+                // The container event of old captures: id, type, name, image.
+                let text = |i: usize| {
+                    String::from_utf8_lossy(evt.param_str(i).unwrap_or(b"")).into_owned()
+                };
+                let image = text(3);
+                // The repository is the image without its tag (a ':' after the last '/').
+                let slash = image.rfind('/').map_or(0, |p| p + 1);
+                let repo = match image[slash..].find(':') {
+                    Some(c) => image[..slash + c].to_string(),
+                    None => image.clone(),
+                };
+                self.containers.insert(super::ContainerInfo {
+                    id: text(0),
+                    name: text(2),
+                    image_repository: repo,
+                    image,
+                    ..Default::default()
+                });
             }
             self.finish(evt);
             return;
