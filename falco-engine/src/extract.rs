@@ -320,8 +320,7 @@ mod tests {
         use std::fmt::Write;
         let mut v = Values::new();
         v.sink().push_str("abc");
-        v.sink()
-            .push_str_with(|w| write!(w, "{}-{}", 1, "x").unwrap());
+        v.sink().push_str_with(|w| write!(w, "{}-{}", 1, "x").unwrap());
         assert_eq!(v.get(0), Value::Str(b"abc"));
         assert_eq!(v.get(1), Value::Str(b"1-x"));
     }

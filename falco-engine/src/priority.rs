@@ -51,9 +51,7 @@ impl Priority {
         if s.eq_ignore_ascii_case("info") {
             return Some(Priority::Informational);
         }
-        Priority::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s))
+        Priority::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s))
     }
 
     /// The name Falco prints in text alerts and JSON (`Informational`, `Warning`, ...).

@@ -265,47 +265,22 @@ pub struct ArgSpec {
 
 impl ArgSpec {
     /// No argument.
-    pub const NONE: ArgSpec = ArgSpec {
-        required: false,
-        allowed: false,
-        index: false,
-        key: false,
-    };
+    pub const NONE: ArgSpec = ArgSpec { required: false, allowed: false, index: false, key: false };
     /// An optional numeric argument.
-    pub const OPTIONAL_INDEX: ArgSpec = ArgSpec {
-        required: false,
-        allowed: true,
-        index: true,
-        key: false,
-    };
+    pub const OPTIONAL_INDEX: ArgSpec =
+        ArgSpec { required: false, allowed: true, index: true, key: false };
     /// A required numeric argument.
-    pub const REQUIRED_INDEX: ArgSpec = ArgSpec {
-        required: true,
-        allowed: true,
-        index: true,
-        key: false,
-    };
+    pub const REQUIRED_INDEX: ArgSpec =
+        ArgSpec { required: true, allowed: true, index: true, key: false };
     /// A required string argument.
-    pub const REQUIRED_KEY: ArgSpec = ArgSpec {
-        required: true,
-        allowed: true,
-        index: false,
-        key: true,
-    };
+    pub const REQUIRED_KEY: ArgSpec =
+        ArgSpec { required: true, allowed: true, index: false, key: true };
     /// An optional string argument.
-    pub const OPTIONAL_KEY: ArgSpec = ArgSpec {
-        required: false,
-        allowed: true,
-        index: false,
-        key: true,
-    };
+    pub const OPTIONAL_KEY: ArgSpec =
+        ArgSpec { required: false, allowed: true, index: false, key: true };
     /// A required argument, numeric or string (`evt.arg[0]`, `evt.arg.fd`).
-    pub const REQUIRED_INDEX_OR_KEY: ArgSpec = ArgSpec {
-        required: true,
-        allowed: true,
-        index: true,
-        key: true,
-    };
+    pub const REQUIRED_INDEX_OR_KEY: ArgSpec =
+        ArgSpec { required: true, allowed: true, index: true, key: true };
 
     /// True if the field may carry an argument at all.
     pub fn accepts_arg(&self) -> bool {
@@ -432,10 +407,7 @@ pub struct EventTypeTable {
 impl EventTypeTable {
     /// An empty table for a source with `count` event type codes (`0..count`).
     pub fn new(count: u16) -> EventTypeTable {
-        EventTypeTable {
-            codes: HashMap::new(),
-            count,
-        }
+        EventTypeTable { codes: HashMap::new(), count }
     }
 
     /// Declares that the event type name `name` covers the code `code`.
@@ -615,18 +587,13 @@ mod tests {
     #[test]
     fn longest_prefix_wins() {
         let mut s = Schema::new("syscall");
-        s.add_field(FieldInfo::new("fd.sip", FieldType::IpAddr, ""))
-            .unwrap();
-        s.add_field(FieldInfo::new("fd.sip.name", FieldType::CharBuf, ""))
-            .unwrap();
+        s.add_field(FieldInfo::new("fd.sip", FieldType::IpAddr, "")).unwrap();
+        s.add_field(FieldInfo::new("fd.sip.name", FieldType::CharBuf, "")).unwrap();
         s.add_field(
             FieldInfo::new("proc.aname", FieldType::CharBuf, "").with_arg(ArgSpec::OPTIONAL_INDEX),
         )
         .unwrap();
-        let name = |t: &str| {
-            s.resolve_prefix(t)
-                .map(|(id, n)| (s.field(id).name.clone(), n))
-        };
+        let name = |t: &str| s.resolve_prefix(t).map(|(id, n)| (s.field(id).name.clone(), n));
         assert_eq!(name("fd.sip.name"), Some(("fd.sip.name".into(), 11)));
         assert_eq!(name("fd.sip"), Some(("fd.sip".into(), 6)));
         assert_eq!(name("proc.aname[3]"), Some(("proc.aname".into(), 10)));
@@ -649,11 +616,8 @@ mod tests {
     #[test]
     fn evt_type_field_is_found() {
         let mut s = Schema::new("x");
-        s.add_field(FieldInfo::new("evt.num", FieldType::U64, ""))
-            .unwrap();
-        let id = s
-            .add_field(FieldInfo::new("evt.type", FieldType::CharBuf, ""))
-            .unwrap();
+        s.add_field(FieldInfo::new("evt.num", FieldType::U64, "")).unwrap();
+        let id = s.add_field(FieldInfo::new("evt.type", FieldType::CharBuf, "")).unwrap();
         assert_eq!(s.event_type_field(), Some(id));
     }
 }
