@@ -48,10 +48,7 @@ fn count_events(path: &Path) -> u64 {
 }
 
 fn sysdig_available() -> bool {
-    Command::new("sysdig")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("sysdig").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 fn scap_read(c: &mut Criterion) {
@@ -71,35 +68,27 @@ fn scap_read(c: &mut Criterion) {
             k
         })
     });
-    g.bench_function(
-        "falco-rs read+decode+state+extract(proc.name,fd.name)",
-        |b| {
-            b.iter(|| {
-                let mut insp = ScapInspector::open(&path).unwrap();
-                let mut x = insp.extractor();
-                let f1 = x.field_ref("proc.name").unwrap();
-                let f2 = x.field_ref("fd.name").unwrap();
-                let mut vals = Values::new();
-                let mut k = 0usize;
-                while let Some(e) = insp.next_event().unwrap() {
-                    vals.clear();
-                    x.extract(&e, &f1, &mut vals.sink());
-                    x.extract(&e, &f2, &mut vals.sink());
-                    k += vals.len();
-                }
-                k
-            })
-        },
-    );
+    g.bench_function("falco-rs read+decode+state+extract(proc.name,fd.name)", |b| {
+        b.iter(|| {
+            let mut insp = ScapInspector::open(&path).unwrap();
+            let mut x = insp.extractor();
+            let f1 = x.field_ref("proc.name").unwrap();
+            let f2 = x.field_ref("fd.name").unwrap();
+            let mut vals = Values::new();
+            let mut k = 0usize;
+            while let Some(e) = insp.next_event().unwrap() {
+                vals.clear();
+                x.extract(&e, &f1, &mut vals.sink());
+                x.extract(&e, &f2, &mut vals.sink());
+                k += vals.len();
+            }
+            k
+        })
+    });
     if sysdig_available() {
         g.bench_function("sysdig -r FILE -q", |b| {
             b.iter(|| {
-                let st = Command::new("sysdig")
-                    .arg("-r")
-                    .arg(&path)
-                    .arg("-q")
-                    .status()
-                    .unwrap();
+                let st = Command::new("sysdig").arg("-r").arg(&path).arg("-q").status().unwrap();
                 assert!(st.success());
             })
         });

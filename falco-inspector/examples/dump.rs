@@ -11,16 +11,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.next().ok_or("usage: dump FILE [field ...]")?;
     let mut fields: Vec<String> = args.collect();
     if fields.is_empty() {
-        fields = [
-            "evt.num",
-            "evt.type",
-            "evt.dir",
-            "proc.name",
-            "fd.name",
-            "evt.args",
-        ]
-        .map(String::from)
-        .to_vec();
+        fields = ["evt.num", "evt.type", "evt.dir", "proc.name", "fd.name", "evt.args"]
+            .map(String::from)
+            .to_vec();
     }
     let mut insp = ScapInspector::open(&path)?;
     let mut x = insp.extractor();
@@ -30,10 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|f| x.field_ref(f).ok_or_else(|| format!("unknown field {f}")))
         .collect::<Result<Vec<_>, _>>()?;
     while let Some(evt) = insp.next_event()? {
-        let line: Vec<String> = refs
-            .iter()
-            .map(|r| x.text(&evt, r).unwrap_or_else(|| "<NA>".into()))
-            .collect();
+        let line: Vec<String> =
+            refs.iter().map(|r| x.text(&evt, r).unwrap_or_else(|| "<NA>".into())).collect();
         println!("{}", line.join(" "));
     }
     Ok(())

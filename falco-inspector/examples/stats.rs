@@ -19,26 +19,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let secs = start.elapsed().as_secs_f64();
     let state = insp.state();
-    let fds: usize = state
-        .threads
-        .iter()
-        .filter_map(|t| state.fd_table(t.pid))
-        .map(|f| f.len())
-        .sum();
-    println!(
-        "{n} events in {secs:.3}s ({:.2} M events/s)",
-        n as f64 / secs / 1e6
-    );
-    println!(
-        "{} threads, {fds} fds (counted per thread)",
-        state.threads.len()
-    );
-    let mut top: Vec<(u64, usize)> = per_type
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c > 0)
-        .map(|(t, c)| (*c, t))
-        .collect();
+    let fds: usize =
+        state.threads.iter().filter_map(|t| state.fd_table(t.pid)).map(|f| f.len()).sum();
+    println!("{n} events in {secs:.3}s ({:.2} M events/s)", n as f64 / secs / 1e6);
+    println!("{} threads, {fds} fds (counted per thread)", state.threads.len());
+    let mut top: Vec<(u64, usize)> =
+        per_type.iter().enumerate().filter(|(_, c)| **c > 0).map(|(t, c)| (*c, t)).collect();
     top.sort_unstable_by(|a, b| b.cmp(a));
     for (c, t) in top.iter().take(15) {
         let name = falco_inspector::event::event_info(*t as u16).map_or("?", |i| i.name);

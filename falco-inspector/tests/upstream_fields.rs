@@ -24,46 +24,26 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("fd.connected", "BOOL", ""),
     ("fd.directory", "CHARBUF", ""),
     ("fd.filename", "CHARBUF", ""),
-    (
-        "fd.ip",
-        "IPADDR",
-        "EPF_FILTER_ONLY | EPF_NO_RHS | EPF_NO_TRANSFORMER",
-    ),
+    ("fd.ip", "IPADDR", "EPF_FILTER_ONLY | EPF_NO_RHS | EPF_NO_TRANSFORMER"),
     ("fd.l4proto", "CHARBUF", ""),
     ("fd.lport", "PORT", ""),
     ("fd.name", "CHARBUF", ""),
     ("fd.name_changed", "BOOL", ""),
     ("fd.nameraw", "CHARBUF", ""),
-    (
-        "fd.net",
-        "IPNET",
-        "EPF_FILTER_ONLY | EPF_NO_RHS | EPF_NO_TRANSFORMER",
-    ),
+    ("fd.net", "IPNET", "EPF_FILTER_ONLY | EPF_NO_RHS | EPF_NO_TRANSFORMER"),
     ("fd.num", "INT64", ""),
     ("fd.rport", "PORT", ""),
     ("fd.sip", "IPADDR", ""),
     ("fd.sip.name", "CHARBUF", "EPF_NO_RHS | EPF_NO_TRANSFORMER"),
-    (
-        "fd.snet",
-        "IPNET",
-        "EPF_FILTER_ONLY | EPF_NO_RHS | EPF_NO_TRANSFORMER",
-    ),
+    ("fd.snet", "IPNET", "EPF_FILTER_ONLY | EPF_NO_RHS | EPF_NO_TRANSFORMER"),
     ("fd.sport", "PORT", ""),
     ("fd.type", "CHARBUF", ""),
     ("fd.typechar", "CHARBUF", ""),
     ("group.gid", "UINT32", ""),
     ("group.name", "CHARBUF", ""),
     ("k8s.ns.name", "CHARBUF", ""),
-    (
-        "proc.aexepath",
-        "CHARBUF",
-        "EPF_ARG_ALLOWED | EPF_NO_RHS | EPF_NO_TRANSFORMER",
-    ),
-    (
-        "proc.aname",
-        "CHARBUF",
-        "EPF_ARG_ALLOWED | EPF_NO_RHS | EPF_NO_TRANSFORMER",
-    ),
+    ("proc.aexepath", "CHARBUF", "EPF_ARG_ALLOWED | EPF_NO_RHS | EPF_NO_TRANSFORMER"),
+    ("proc.aname", "CHARBUF", "EPF_ARG_ALLOWED | EPF_NO_RHS | EPF_NO_TRANSFORMER"),
     ("proc.args", "CHARBUF", "EPF_ARG_ALLOWED"),
     ("proc.cmdline", "CHARBUF", ""),
     ("proc.cwd", "CHARBUF", ""),
@@ -90,11 +70,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
 ];
 
 fn upstream_fields() -> Vec<String> {
-    let dir = std::env::var("FALCO_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance")
-        });
+    let dir = std::env::var("FALCO_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance")
+    });
     let p = dir.join("fields_used_by_upstream_rules.txt");
     std::fs::read_to_string(&p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -111,25 +89,15 @@ fn every_upstream_field_resolves_with_libs_semantics() {
     let fields = upstream_fields();
     assert_eq!(fields.len(), 71, "the list names 71 fields");
     for written in &fields {
-        let r = x
-            .field_ref(written)
-            .unwrap_or_else(|| panic!("{written} does not resolve"));
+        let r = x.field_ref(written).unwrap_or_else(|| panic!("{written} does not resolve"));
         let info = s.field(r.id);
         let (_, ty, flags) = EXPECTED
             .iter()
             .find(|(n, _, _)| *n == info.name)
             .unwrap_or_else(|| panic!("no expectation for {}", info.name));
         assert_eq!(info.ftype, FieldType::parse(ty).unwrap(), "{written}: type");
-        assert_eq!(
-            info.filter_only,
-            flags.contains("EPF_FILTER_ONLY"),
-            "{written}: filter only"
-        );
-        assert_eq!(
-            info.no_rhs,
-            flags.contains("EPF_NO_RHS"),
-            "{written}: no rhs"
-        );
+        assert_eq!(info.filter_only, flags.contains("EPF_FILTER_ONLY"), "{written}: filter only");
+        assert_eq!(info.no_rhs, flags.contains("EPF_NO_RHS"), "{written}: no rhs");
         assert_eq!(
             info.no_transformer,
             flags.contains("EPF_NO_TRANSFORMER"),
@@ -154,11 +122,7 @@ fn every_upstream_field_resolves_with_libs_semantics() {
 fn multiplicities_follow_libsinsp() {
     let s = schema();
     let m = |n: &str| s.field(s.by_name(n).unwrap()).multiplicity;
-    assert_eq!(
-        m("proc.aname"),
-        Multiplicity::Any,
-        "bare proc.aname: any ancestor"
-    );
+    assert_eq!(m("proc.aname"), Multiplicity::Any, "bare proc.aname: any ancestor");
     assert_eq!(m("proc.apid"), Multiplicity::Any);
     assert_eq!(m("proc.aexepath"), Multiplicity::Any);
     for f in ["fd.ip", "fd.net", "fd.port", "fd.proto"] {
@@ -174,10 +138,7 @@ fn event_type_table_covers_every_event_and_generic_syscalls() {
     let s = schema();
     let t = s.event_types().expect("syscall has event types");
     let open = t.codes("open").unwrap();
-    assert!(
-        open.iter().any(|c| c.0 == 2) && open.iter().any(|c| c.0 == 3),
-        "{open:?}"
-    );
+    assert!(open.iter().any(|c| c.0 == 2) && open.iter().any(|c| c.0 == 3), "{open:?}");
     // execve: every version's enter and exit.
     assert!(t.codes("execve").unwrap().len() >= 16);
     // Generic syscalls are named after the syscall and map to PPME_GENERIC_E/X.

@@ -26,41 +26,11 @@ fn write_ipv6_fixture(path: &Path) {
     w.user(1000, 1000, "alice", "/home/alice", "/bin/zsh");
     w.group(0, "root");
     w.group(1000, "alice");
-    w.thread(1, 1, 0, "systemd", "/sbin/init", &[], "/", 0, 0)
-        .unwrap();
-    w.thread(500, 500, 1, "sshd", "/usr/sbin/sshd", &["-D"], "/", 0, 0)
-        .unwrap();
-    w.thread(
-        1000,
-        1000,
-        500,
-        "bash",
-        "/bin/bash",
-        &["-l"],
-        "/home/alice",
-        1000,
-        1000,
-    )
-    .unwrap();
-    w.fd(
-        500,
-        3,
-        FdSpec::Server {
-            ip: ip("::"),
-            port: 22,
-            l4proto: 2,
-        },
-    )
-    .unwrap();
-    w.fd(
-        1000,
-        0,
-        FdSpec::File {
-            name: "/dev/pts/0".into(),
-            flags: 3,
-        },
-    )
-    .unwrap();
+    w.thread(1, 1, 0, "systemd", "/sbin/init", &[], "/", 0, 0).unwrap();
+    w.thread(500, 500, 1, "sshd", "/usr/sbin/sshd", &["-D"], "/", 0, 0).unwrap();
+    w.thread(1000, 1000, 500, "bash", "/bin/bash", &["-l"], "/home/alice", 1000, 1000).unwrap();
+    w.fd(500, 3, FdSpec::Server { ip: ip("::"), port: 22, l4proto: 2 }).unwrap();
+    w.fd(1000, 0, FdSpec::File { name: "/dev/pts/0".into(), flags: 3 }).unwrap();
     let mut ts = 1_700_000_000_000_000_000u64;
     let mut ev = |w: &mut Writer<_>, tid: i64, etype: u16, args: &[(&str, Arg<'_>)]| {
         ts += 1000;
@@ -88,12 +58,7 @@ fn write_ipv6_fixture(path: &Path) {
     let mut child = clone_args.clone();
     child.push(("res", Arg::Int(0)));
     ev(&mut w, 1001, SYSCALL_CLONE_20_X, &child);
-    ev(
-        &mut w,
-        1001,
-        SYSCALL_EXECVE_19_E,
-        &[("filename", Arg::Str("/usr/bin/curl"))],
-    );
+    ev(&mut w, 1001, SYSCALL_EXECVE_19_E, &[("filename", Arg::Str("/usr/bin/curl"))]);
     ev(
         &mut w,
         1001,
@@ -115,105 +80,52 @@ fn write_ipv6_fixture(path: &Path) {
             ("gid", Arg::Int(1000)),
         ],
     );
-    ev(
-        &mut w,
-        1001,
-        SOCKET_SOCKET_E,
-        &[("domain", Arg::Int(10)), ("type", Arg::Int(1))],
-    );
+    ev(&mut w, 1001, SOCKET_SOCKET_E, &[("domain", Arg::Int(10)), ("type", Arg::Int(1))]);
     ev(
         &mut w,
         1001,
         SOCKET_SOCKET_X,
-        &[
-            ("fd", Arg::Int(3)),
-            ("domain", Arg::Int(10)),
-            ("type", Arg::Int(1)),
-        ],
+        &[("fd", Arg::Int(3)), ("domain", Arg::Int(10)), ("type", Arg::Int(1))],
     );
-    ev(
-        &mut w,
-        1001,
-        SOCKET_CONNECT_E,
-        &[("fd", Arg::Int(3)), ("addr", Arg::Addr(peer, 8080))],
-    );
+    ev(&mut w, 1001, SOCKET_CONNECT_E, &[("fd", Arg::Int(3)), ("addr", Arg::Addr(peer, 8080))]);
     ev(
         &mut w,
         1001,
         SOCKET_CONNECT_X,
-        &[
-            ("res", Arg::Int(0)),
-            ("tuple", Arg::Tuple(me, 40000, peer, 8080)),
-            ("fd", Arg::Int(3)),
-        ],
+        &[("res", Arg::Int(0)), ("tuple", Arg::Tuple(me, 40000, peer, 8080)), ("fd", Arg::Int(3))],
     );
-    ev(
-        &mut w,
-        1001,
-        SOCKET_SENDTO_E,
-        &[("fd", Arg::Int(3)), ("size", Arg::Int(5))],
-    );
+    ev(&mut w, 1001, SOCKET_SENDTO_E, &[("fd", Arg::Int(3)), ("size", Arg::Int(5))]);
     ev(
         &mut w,
         1001,
         SOCKET_SENDTO_X,
-        &[
-            ("res", Arg::Int(5)),
-            ("data", Arg::Bytes(b"GET /")),
-            ("fd", Arg::Int(3)),
-        ],
+        &[("res", Arg::Int(5)), ("data", Arg::Bytes(b"GET /")), ("fd", Arg::Int(3))],
     );
     // DNS over UDP, IPv6 then IPv4: sendto names the socket from the enter event's tuple,
     // recvfrom from the exit event's.
     let (dns6, dns4, me4) = (ip("2001:db8::53"), ip("8.8.8.8"), ip("10.0.0.5"));
     for (fd, domain, dns, local) in [(7i64, 10i64, dns6, me), (8, 2, dns4, me4)] {
-        ev(
-            &mut w,
-            1001,
-            SOCKET_SOCKET_E,
-            &[("domain", Arg::Int(domain)), ("type", Arg::Int(2))],
-        );
+        ev(&mut w, 1001, SOCKET_SOCKET_E, &[("domain", Arg::Int(domain)), ("type", Arg::Int(2))]);
         ev(
             &mut w,
             1001,
             SOCKET_SOCKET_X,
-            &[
-                ("fd", Arg::Int(fd)),
-                ("domain", Arg::Int(domain)),
-                ("type", Arg::Int(2)),
-            ],
+            &[("fd", Arg::Int(fd)), ("domain", Arg::Int(domain)), ("type", Arg::Int(2))],
         );
-        let any = if domain == 10 {
-            ip("::")
-        } else {
-            ip("0.0.0.0")
-        };
+        let any = if domain == 10 { ip("::") } else { ip("0.0.0.0") };
         ev(
             &mut w,
             1001,
             SOCKET_SENDTO_E,
-            &[
-                ("fd", Arg::Int(fd)),
-                ("size", Arg::Int(20)),
-                ("tuple", Arg::Tuple(any, 0, dns, 53)),
-            ],
+            &[("fd", Arg::Int(fd)), ("size", Arg::Int(20)), ("tuple", Arg::Tuple(any, 0, dns, 53))],
         );
         ev(
             &mut w,
             1001,
             SOCKET_SENDTO_X,
-            &[
-                ("res", Arg::Int(20)),
-                ("data", Arg::Bytes(b"query")),
-                ("fd", Arg::Int(fd)),
-            ],
+            &[("res", Arg::Int(20)), ("data", Arg::Bytes(b"query")), ("fd", Arg::Int(fd))],
         );
-        ev(
-            &mut w,
-            1001,
-            SOCKET_RECVFROM_E,
-            &[("fd", Arg::Int(fd)), ("size", Arg::Int(512))],
-        );
+        ev(&mut w, 1001, SOCKET_RECVFROM_E, &[("fd", Arg::Int(fd)), ("size", Arg::Int(512))]);
         ev(
             &mut w,
             1001,
@@ -226,21 +138,12 @@ fn write_ipv6_fixture(path: &Path) {
             ],
         );
     }
-    ev(
-        &mut w,
-        1001,
-        SYSCALL_OPEN_E,
-        &[("name", Arg::Str("hosts")), ("flags", Arg::Int(1))],
-    );
+    ev(&mut w, 1001, SYSCALL_OPEN_E, &[("name", Arg::Str("hosts")), ("flags", Arg::Int(1))]);
     ev(
         &mut w,
         1001,
         SYSCALL_OPEN_X,
-        &[
-            ("fd", Arg::Int(4)),
-            ("name", Arg::Str("hosts")),
-            ("flags", Arg::Int(1)),
-        ],
+        &[("fd", Arg::Int(4)), ("name", Arg::Str("hosts")), ("flags", Arg::Int(1))],
     );
     ev(&mut w, 500, SOCKET_ACCEPT_5_E, &[]);
     ev(
@@ -253,12 +156,7 @@ fn write_ipv6_fixture(path: &Path) {
             ("queuemax", Arg::Int(128)),
         ],
     );
-    ev(
-        &mut w,
-        500,
-        SYSCALL_READ_E,
-        &[("fd", Arg::Int(5)), ("size", Arg::Int(4))],
-    );
+    ev(&mut w, 500, SYSCALL_READ_E, &[("fd", Arg::Int(5)), ("size", Arg::Int(4))]);
     ev(
         &mut w,
         500,
@@ -320,11 +218,7 @@ fn ours(path: &Path) -> Vec<Vec<String>> {
     let refs: Vec<_> = FIELDS.iter().map(|f| x.field_ref(f).unwrap()).collect();
     let mut rows = Vec::new();
     while let Some(evt) = insp.next_event().unwrap() {
-        rows.push(
-            refs.iter()
-                .map(|r| x.text(&evt, r).unwrap_or_else(|| "<NA>".into()))
-                .collect(),
-        );
+        rows.push(refs.iter().map(|r| x.text(&evt, r).unwrap_or_else(|| "<NA>".into())).collect());
     }
     rows
 }
@@ -350,33 +244,19 @@ fn ipv6_fixture_reads_back_with_state() {
     };
     let execve = find("execve", "<");
     assert_eq!(execve[col("proc.name")], "curl");
-    assert_eq!(
-        execve[col("proc.cmdline")],
-        "curl -s http://[2001:db8::10]:8080/"
-    );
+    assert_eq!(execve[col("proc.cmdline")], "curl -s http://[2001:db8::10]:8080/");
     assert_eq!(execve[col("proc.pname")], "bash");
     assert_eq!(execve[col("proc.aname[2]")], "sshd");
     assert_eq!(execve[col("user.name")], "alice");
     let connect = find("connect", "<");
-    assert_eq!(
-        connect[col("fd.name")],
-        "2001:db8::5:40000->2001:db8::10:8080"
-    );
+    assert_eq!(connect[col("fd.name")], "2001:db8::5:40000->2001:db8::10:8080");
     assert_eq!(connect[col("fd.type")], "ipv6");
     assert_eq!(connect[col("fd.typechar")], "6");
     assert_eq!(connect[col("fd.sip")], "2001:db8::10");
     assert_eq!(connect[col("fd.cip")], "2001:db8::5");
-    assert_eq!(
-        connect[col("fd.lip")],
-        "2001:db8::5",
-        "eth0 has the client address"
-    );
+    assert_eq!(connect[col("fd.lip")], "2001:db8::5", "eth0 has the client address");
     let connect_enter = find("connect", ">");
-    assert_eq!(
-        connect_enter[col("fd.name")],
-        "",
-        "the enter event does not name the fd"
-    );
+    assert_eq!(connect_enter[col("fd.name")], "", "the enter event does not name the fd");
     assert_eq!(connect[col("fd.rport")], "8080");
     assert_eq!(connect[col("fd.l4proto")], "tcp");
     // The server is in eth0's /64, which libsinsp counts as this machine.
@@ -392,11 +272,7 @@ fn ipv6_fixture_reads_back_with_state() {
     assert_eq!(open[col("fd.directory")], "/home/alice");
     let read = find("read", "<");
     assert_eq!(read[col("fd.name")], "2001:db8::99:50000->2001:db8::5:22");
-    assert!(
-        read[col("evt.args")].starts_with("res=4 data=SSH- "),
-        "{}",
-        read[col("evt.args")]
-    );
+    assert!(read[col("evt.args")].starts_with("res=4 data=SSH- "), "{}", read[col("evt.args")]);
     let udp6 = rows
         .iter()
         .find(|r| {
@@ -415,21 +291,12 @@ fn ipv6_fixture_reads_back_with_state() {
     assert_eq!(udp4[col("fd.type")], "ipv4");
     assert_eq!(udp4[col("fd.rip")], "8.8.8.8");
     let close = find("close", "<");
-    assert_eq!(
-        close[col("fd.name")],
-        "2001:db8::5:40000->2001:db8::10:8080"
-    );
+    assert_eq!(close[col("fd.name")], "2001:db8::5:40000->2001:db8::10:8080");
 }
 
 fn sysdig_rows(path: &Path) -> Option<Vec<Vec<String>>> {
-    let fmt = format!(
-        "*\x1e{}",
-        FIELDS
-            .iter()
-            .map(|f| format!("%{f}"))
-            .collect::<Vec<_>>()
-            .join("\x1f")
-    );
+    let fmt =
+        format!("*\x1e{}", FIELDS.iter().map(|f| format!("%{f}")).collect::<Vec<_>>().join("\x1f"));
     let out = Command::new("sysdig")
         .env("TZ", "UTC")
         .args(["-v", "-r"])
@@ -437,21 +304,12 @@ fn sysdig_rows(path: &Path) -> Option<Vec<Vec<String>>> {
         .args(["-p", &fmt])
         .output()
         .ok()?;
-    assert!(
-        out.status.success(),
-        "sysdig failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "sysdig failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     Some(
         text.split('\x1e')
             .filter(|r| !r.trim().is_empty())
-            .map(|r| {
-                r.trim_end_matches('\n')
-                    .split('\x1f')
-                    .map(String::from)
-                    .collect()
-            })
+            .map(|r| r.trim_end_matches('\n').split('\x1f').map(String::from).collect())
             .collect(),
     )
 }
@@ -478,17 +336,9 @@ fn sysdig_reads_what_we_write_with_the_same_values() {
     for (a, b) in ours.iter().zip(&theirs) {
         for (i, f) in FIELDS.iter().enumerate() {
             if a[i] != b[i] && !KNOWN_DIFFERENT.contains(f) {
-                diffs.push(format!(
-                    "#{} {} {f}: ours {:?} sysdig {:?}",
-                    a[0], a[1], a[i], b[i]
-                ));
+                diffs.push(format!("#{} {} {f}: ours {:?} sysdig {:?}", a[0], a[1], a[i], b[i]));
             }
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "{} differences:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }

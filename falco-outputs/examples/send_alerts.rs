@@ -21,10 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }))?;
     let outputs = OutputEngine::from_config(&config)?;
     std::thread::scope(|s| {
-        for (source, rule) in [
-            ("syscall", "Terminal shell in container"),
-            ("k8s_audit", "Create Privileged Pod"),
-        ] {
+        for (source, rule) in
+            [("syscall", "Terminal shell in container"), ("k8s_audit", "Create Privileged Pod")]
+        {
             let outputs = &outputs;
             s.spawn(move || {
                 for i in 0..3u64 {

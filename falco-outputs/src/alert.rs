@@ -70,11 +70,7 @@ impl Fields {
 
 impl<K: Into<Arc<str>>, V: Into<Value>> FromIterator<(K, V)> for Fields {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Fields(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Fields(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 }
 
@@ -151,10 +147,7 @@ impl Alert {
         msg: impl Into<String>,
         rule: impl Into<Arc<str>>,
     ) -> Alert {
-        Alert {
-            kind: AlertKind::Internal,
-            ..Alert::new(time, rule, priority, "internal", msg)
-        }
+        Alert { kind: AlertKind::Internal, ..Alert::new(time, rule, priority, "internal", msg) }
     }
 
     /// Sets the output fields (Falco's JSON `output_fields`).

@@ -358,10 +358,7 @@ impl OutputEngine {
             Some(self.blocked_channel())
         };
         self.stop_watchdog();
-        Err(ShutdownTimeout {
-            stats: Box::new(self.stats()),
-            blocked_channel,
-        })
+        Err(ShutdownTimeout { stats: Box::new(self.stats()), blocked_channel })
     }
 
     fn close(&self) {
@@ -377,11 +374,7 @@ impl OutputEngine {
 
     fn blocked_channel(&self) -> String {
         let i = self.shared.busy.slot.load(SeqCst);
-        self.shared
-            .channels
-            .get(i)
-            .map(|c| c.name.clone())
-            .unwrap_or_default()
+        self.shared.channels.get(i).map(|c| c.name.clone()).unwrap_or_default()
     }
 
     fn stop_watchdog(&self) {
@@ -486,10 +479,7 @@ impl Worker {
         }
         self.buf.clear();
         self.formatter.format(&alert, &mut self.buf);
-        let msg = Message {
-            text: &self.buf,
-            priority: alert.priority,
-        };
+        let msg = Message { text: &self.buf, priority: alert.priority };
         for (i, slot) in self.slots.iter_mut().enumerate() {
             s.busy.slot.store(i, Relaxed);
             s.busy.since.store(s.now_ns(), Relaxed);
@@ -563,10 +553,7 @@ mod tests {
 
     #[test]
     fn falco_hostname_overrides_the_system_hostname() {
-        assert_eq!(
-            hostname_from(Some("test-falco-hostname".into())),
-            "test-falco-hostname"
-        );
+        assert_eq!(hostname_from(Some("test-falco-hostname".into())), "test-falco-hostname");
         let system = hostname_from(None);
         let uts = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
         assert_eq!(system, uts.trim());

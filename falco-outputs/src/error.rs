@@ -82,9 +82,6 @@ pub enum ChannelError {
 
 impl ChannelError {
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> ChannelError {
-        ChannelError::Io {
-            context: context.into(),
-            source,
-        }
+        ChannelError::Io { context: context.into(), source }
     }
 }

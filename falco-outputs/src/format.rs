@@ -217,20 +217,11 @@ impl Formatter {
         self.order.clear();
         self.order.extend(0..fields.len());
         // Stable: equal names keep push order, so the last of a run is the latest value.
-        self.order.sort_by(|&a, &b| {
-            fields
-                .entry(a)
-                .0
-                .as_bytes()
-                .cmp(fields.entry(b).0.as_bytes())
-        });
+        self.order.sort_by(|&a, &b| fields.entry(a).0.as_bytes().cmp(fields.entry(b).0.as_bytes()));
         let mut w = 0;
         for r in 0..self.order.len() {
             let name = fields.entry(self.order[r]).0;
-            let next_same = self
-                .order
-                .get(r + 1)
-                .is_some_and(|&n| fields.entry(n).0 == name);
+            let next_same = self.order.get(r + 1).is_some_and(|&n| fields.entry(n).0 == name);
             if !next_same && Some(name) != extra {
                 self.order[w] = self.order[r];
                 w += 1;
@@ -275,8 +266,7 @@ impl Formatter {
         let tags = &alert.tags;
         self.order.clear();
         self.order.extend(0..tags.len());
-        self.order
-            .sort_unstable_by(|&a, &b| tags[a].as_bytes().cmp(tags[b].as_bytes()));
+        self.order.sort_unstable_by(|&a, &b| tags[a].as_bytes().cmp(tags[b].as_bytes()));
         self.order.dedup_by(|a, b| tags[*a] == tags[*b]);
         for (n, &i) in self.order.iter().enumerate() {
             if n > 0 {
@@ -295,13 +285,8 @@ mod tests {
     const TS: u64 = 1_470_327_477_881_781_397;
 
     fn fmt(opts: FormatOptions, alert: &Alert) -> String {
-        let mut f = Formatter::new(
-            FormatOptions {
-                local_time: LocalTime::Fixed(0),
-                ..opts
-            },
-            "host",
-        );
+        let mut f =
+            Formatter::new(FormatOptions { local_time: LocalTime::Fixed(0), ..opts }, "host");
         let mut s = String::new();
         f.format(alert, &mut s);
         s
@@ -340,10 +325,7 @@ mod tests {
             )
         );
         let parsed: Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(
-            parsed["output"],
-            "16:17:57.881781397: Notice say \"hi\"\nnow"
-        );
+        assert_eq!(parsed["output"], "16:17:57.881781397: Notice say \"hi\"\nnow");
     }
 
     #[test]
@@ -366,19 +348,13 @@ mod tests {
                 r#""time":"2016-08-04T16:17:57.881781397Z"}"#
             )
         );
-        let opts = FormatOptions {
-            json_include_output_fields_property: false,
-            ..opts
-        };
+        let opts = FormatOptions { json_include_output_fields_property: false, ..opts };
         assert!(!fmt(opts, &a).contains("output_fields"));
     }
 
     #[test]
     fn time_field_from_the_event_wins_over_a_rule_field_of_the_same_name() {
-        let opts = FormatOptions {
-            json_output: true,
-            ..FormatOptions::default()
-        };
+        let opts = FormatOptions { json_output: true, ..FormatOptions::default() };
         let a = Alert::new(TS, "r", Priority::Debug, "s", "o").with_field("evt.time", "x");
         let v: Value = serde_json::from_str(&fmt(opts, &a)).unwrap();
         assert_eq!(v["output_fields"]["evt.time"], TS);
@@ -387,14 +363,9 @@ mod tests {
 
     #[test]
     fn internal_messages() {
-        let a = Alert::internal(
-            TS,
-            Priority::Critical,
-            "Falco internal: drop",
-            "Falco internal",
-        )
-        .with_field("n_drops", 3u64)
-        .with_field("ebpf_enabled", "0");
+        let a = Alert::internal(TS, Priority::Critical, "Falco internal: drop", "Falco internal")
+            .with_field("n_drops", 3u64)
+            .with_field("ebpf_enabled", "0");
         assert_eq!(
             fmt(FormatOptions::default(), &a),
             "16:17:57.881781397: Critical Falco internal: drop (ebpf_enabled=\"0\" n_drops=3)"

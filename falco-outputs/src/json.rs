@@ -165,10 +165,7 @@ mod tests {
     #[test]
     fn objects_sorted_compact() {
         let v = json!({"b": 1, "a": [true, null, "x"], "A": -3, "c": {"z": 1, "y": 2}});
-        assert_eq!(
-            dump(&v),
-            r#"{"A":-3,"a":[true,null,"x"],"b":1,"c":{"y":2,"z":1}}"#
-        );
+        assert_eq!(dump(&v), r#"{"A":-3,"a":[true,null,"x"],"b":1,"c":{"y":2,"z":1}}"#);
         assert_eq!(dump(&json!(u64::MAX)), "18446744073709551615");
     }
 

@@ -29,10 +29,7 @@ pub(crate) struct ErrorLog {
 impl ErrorLog {
     pub(crate) fn report(&mut self, channel: &str, what: &str, err: &dyn Display) {
         let now = Instant::now();
-        if self
-            .last
-            .is_some_and(|t| now.duration_since(t) < LOG_INTERVAL)
-        {
+        if self.last.is_some_and(|t| now.duration_since(t) < LOG_INTERVAL) {
             self.suppressed += 1;
             return;
         }
@@ -84,10 +81,7 @@ pub(crate) struct Slot {
 
 enum Sink {
     Inline(Box<dyn Channel>),
-    Detached {
-        jobs: Option<Sender<Job>>,
-        thread: Option<JoinHandle<()>>,
-    },
+    Detached { jobs: Option<Sender<Job>>, thread: Option<JoinHandle<()>> },
 }
 
 impl Slot {
@@ -119,10 +113,7 @@ impl Slot {
             .map_err(|e| Error::new(ErrorKind::Thread(e)))?;
         Ok(Slot {
             counters,
-            sink: Sink::Detached {
-                jobs: Some(tx),
-                thread: Some(thread),
-            },
+            sink: Sink::Detached { jobs: Some(tx), thread: Some(thread) },
             log: ErrorLog::default(),
         })
     }
@@ -130,9 +121,7 @@ impl Slot {
     pub(crate) fn emit(&mut self, msg: &Message<'_>) {
         match &mut self.sink {
             Sink::Inline(ch) => {
-                if run(&mut **ch, &self.counters, &mut self.log, "alert", |c| {
-                    c.emit(msg)
-                }) {
+                if run(&mut **ch, &self.counters, &mut self.log, "alert", |c| c.emit(msg)) {
                     self.counters.delivered.fetch_add(1, Relaxed);
                 }
             }
@@ -143,8 +132,7 @@ impl Slot {
                     jobs.try_send(job)
                 {
                     self.counters.dropped.fetch_add(1, Relaxed);
-                    self.log
-                        .report(&self.counters.name, "alert", &ChannelError::QueueFull);
+                    self.log.report(&self.counters.name, "alert", &ChannelError::QueueFull);
                 }
             }
         }
@@ -161,21 +149,11 @@ impl Slot {
     fn control(&mut self, job: Job) {
         match &mut self.sink {
             Sink::Inline(ch) => {
-                let what = if matches!(job, Job::Reopen) {
-                    "reopen"
-                } else {
-                    "flush"
-                };
-                run(
-                    &mut **ch,
-                    &self.counters,
-                    &mut self.log,
-                    what,
-                    |c| match job {
-                        Job::Reopen => c.reopen(),
-                        _ => c.flush(),
-                    },
-                );
+                let what = if matches!(job, Job::Reopen) { "reopen" } else { "flush" };
+                run(&mut **ch, &self.counters, &mut self.log, what, |c| match job {
+                    Job::Reopen => c.reopen(),
+                    _ => c.flush(),
+                });
             }
             Sink::Detached { jobs, .. } => {
                 // Control jobs wait for room: they are rare and must not be lost.
@@ -190,9 +168,7 @@ impl Slot {
     pub(crate) fn close(&mut self) {
         match &mut self.sink {
             Sink::Inline(ch) => {
-                run(&mut **ch, &self.counters, &mut self.log, "close", |c| {
-                    c.close()
-                });
+                run(&mut **ch, &self.counters, &mut self.log, "close", |c| c.close());
             }
             Sink::Detached { jobs, thread } => {
                 drop(jobs.take());
@@ -220,10 +196,7 @@ fn detached_loop(
                 counters.dropped.fetch_add(1, Relaxed);
             }
             Job::Emit(text, priority) => {
-                let msg = Message {
-                    text: &text,
-                    priority,
-                };
+                let msg = Message { text: &text, priority };
                 if run(channel, counters, &mut log, "alert", |c| c.emit(&msg)) {
                     counters.delivered.fetch_add(1, Relaxed);
                 }

@@ -72,10 +72,7 @@ pub(crate) struct ChannelCounters {
 
 impl ChannelCounters {
     pub(crate) fn new(name: &str) -> Arc<ChannelCounters> {
-        Arc::new(ChannelCounters {
-            name: name.to_string(),
-            ..ChannelCounters::default()
-        })
+        Arc::new(ChannelCounters { name: name.to_string(), ..ChannelCounters::default() })
     }
 
     fn snapshot(&self) -> ChannelStats {
@@ -158,9 +155,7 @@ impl Counters {
         stats.output_timeouts = self.output_timeouts.load(Relaxed);
         stats.dropped = stats.dropped_queue_full + stats.dropped_closed + stats.discarded;
         stats.sent = stats.accepted + stats.dropped_queue_full + stats.dropped_closed;
-        stats.queued = stats
-            .accepted
-            .saturating_sub(stats.delivered + stats.discarded);
+        stats.queued = stats.accepted.saturating_sub(stats.delivered + stats.discarded);
         stats.channels = channels.iter().map(|c| c.snapshot()).collect();
         stats
     }

@@ -32,11 +32,7 @@ pub(crate) struct OffsetClock {
 
 impl OffsetClock {
     pub(crate) fn new(mode: LocalTime) -> OffsetClock {
-        OffsetClock {
-            mode,
-            cached: 0,
-            refreshed: None,
-        }
+        OffsetClock { mode, cached: 0, refreshed: None }
     }
 
     /// The offset in seconds, rounded to whole minutes as `gmt2local` does.
@@ -45,9 +41,8 @@ impl OffsetClock {
             LocalTime::Fixed(s) => s,
             LocalTime::System => {
                 let now = Instant::now();
-                let stale = self
-                    .refreshed
-                    .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+                let stale =
+                    self.refreshed.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
                 if stale {
                     let secs = chrono::Local::now().offset().local_minus_utc();
                     self.cached = secs / 60 * 60;
@@ -65,14 +60,7 @@ pub(crate) fn write_local_time(out: &mut String, ts: u64, offset: i32) {
     let nsec = ts % NS;
     // libsinsp adds the signed offset to the unsigned seconds; keep its wrap-around.
     let s = (sec.wrapping_add(offset as i64 as u64) % 86_400) as u32;
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}.{:09}",
-        s / 3600,
-        (s % 3600) / 60,
-        s % 60,
-        nsec
-    );
+    let _ = write!(out, "{:02}:{:02}:{:02}.{:09}", s / 3600, (s % 3600) / 60, s % 60, nsec);
 }
 
 /// Writes `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` (UTC) followed by `zone` (`"Z"` or `"+0000"`).
@@ -123,32 +111,20 @@ mod tests {
 
     #[test]
     fn iso_matches_falco() {
-        assert_eq!(
-            iso(1_470_327_477_881_781_397, "+0000"),
-            "2016-08-04T16:17:57.881781397+0000"
-        );
+        assert_eq!(iso(1_470_327_477_881_781_397, "+0000"), "2016-08-04T16:17:57.881781397+0000");
         assert_eq!(iso(0, "Z"), "1970-01-01T00:00:00.000000000Z");
         // Leap day and the end of a leap year.
         assert_eq!(iso(951_782_400 * NS, "Z"), "2000-02-29T00:00:00.000000000Z");
-        assert_eq!(
-            iso(1_735_603_199 * NS + 1, "Z"),
-            "2024-12-30T23:59:59.000000001Z"
-        );
+        assert_eq!(iso(1_735_603_199 * NS + 1, "Z"), "2024-12-30T23:59:59.000000001Z");
     }
 
     #[test]
     fn civil_agrees_with_chrono_over_centuries() {
         for days in (-1_000_000i64..1_000_000).step_by(997) {
             let (y, m, d) = civil_from_days(days);
-            let c = chrono::DateTime::from_timestamp(days * 86_400, 0)
-                .unwrap()
-                .date_naive();
+            let c = chrono::DateTime::from_timestamp(days * 86_400, 0).unwrap().date_naive();
             use chrono::Datelike;
-            assert_eq!(
-                (y, m, d),
-                (i64::from(c.year()), c.month(), c.day()),
-                "{days}"
-            );
+            assert_eq!((y, m, d), (i64::from(c.year()), c.month(), c.day()), "{days}");
         }
     }
 
@@ -156,10 +132,7 @@ mod tests {
     fn local_time_uses_offset_and_wraps_like_libsinsp() {
         assert_eq!(local(1_470_327_477_881_781_397, 0), "16:17:57.881781397");
         assert_eq!(local(1_470_327_477_881_781_397, 7200), "18:17:57.881781397");
-        assert_eq!(
-            local(1_470_327_477_881_781_397, -5 * 3600),
-            "11:17:57.881781397"
-        );
+        assert_eq!(local(1_470_327_477_881_781_397, -5 * 3600), "11:17:57.881781397");
         // ts 0 with a negative offset: libsinsp's unsigned sum wraps (2^64 - 3600) % 86400.
         let wrapped = (0u64.wrapping_sub(3600) % 86_400) as u32;
         let want = format!(

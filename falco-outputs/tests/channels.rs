@@ -37,18 +37,11 @@ fn iso_text() -> FormatOptions {
 }
 
 fn json() -> FormatOptions {
-    FormatOptions {
-        json_output: true,
-        ..iso_text()
-    }
+    FormatOptions { json_output: true, ..iso_text() }
 }
 
 fn http_config(url: String) -> HttpOutput {
-    HttpOutput {
-        enabled: true,
-        url,
-        ..HttpOutput::default()
-    }
+    HttpOutput { enabled: true, url, ..HttpOutput::default() }
 }
 
 #[test]
@@ -97,10 +90,7 @@ fn http_text_alerts_are_text_plain() {
     let reqs = server.requests();
     assert_eq!(reqs[0].header("content-type"), Some("text/plain"));
     assert_eq!(reqs[0].header("user-agent"), Some("falcosecurity/falco"));
-    assert_eq!(
-        reqs[0].body,
-        "2016-08-04T16:17:57.881781397+0000: Warning An open was seen (n=0)"
-    );
+    assert_eq!(reqs[0].body, "2016-08-04T16:17:57.881781397+0000: Warning An open was seen (n=0)");
 }
 
 #[test]
@@ -131,9 +121,7 @@ fn http_endpoint_down_is_counted_and_logged_and_other_channels_go_on() {
     assert!(http.errors > 0);
     let logs = common::logs_text();
     assert!(
-        logs.contains(&format!(
-            "http output: alert: POST http://127.0.0.1:{port}/down failed"
-        )),
+        logs.contains(&format!("http output: alert: POST http://127.0.0.1:{port}/down failed")),
         "{logs}"
     );
 }
@@ -169,10 +157,7 @@ fn slow_http_endpoint_stalls_neither_sources_nor_other_channels() {
     let stats = outputs.stats();
     assert_eq!(stats.delivered, accepted as u64);
     let http = &stats.channels[0];
-    assert!(
-        http.dropped > 0,
-        "the HTTP channel's own queue overflowed: {http:?}"
-    );
+    assert!(http.dropped > 0, "the HTTP channel's own queue overflowed: {http:?}");
     assert!(server.requests().len() < 10);
     // Drain with a deadline, as Falco does on exit; nothing blocks for 100 s.
     let t = Instant::now();
@@ -190,10 +175,7 @@ fn http_error_status_is_a_channel_error() {
     outputs.send(alert(0)).unwrap();
     let stats = outputs.shutdown();
     assert_eq!(server.requests().len(), 1);
-    assert_eq!(
-        (stats.channels[0].delivered, stats.channels[0].errors),
-        (0, 1)
-    );
+    assert_eq!((stats.channels[0].delivered, stats.channels[0].errors), (0, 1));
 }
 
 #[test]
@@ -201,17 +183,13 @@ fn syslog_socket_receives_glibc_formatted_messages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log");
     let server = UnixDatagram::bind(&path).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let outputs = OutputEngine::builder(iso_text())
         .channel(SyslogChannel::with_socket(&path, "falco"))
         .build()
         .unwrap();
     outputs.send(alert(0)).unwrap();
-    outputs
-        .send(Alert::new(TS, "r", Priority::Emergency, "syscall", "boom"))
-        .unwrap();
+    outputs.send(Alert::new(TS, "r", Priority::Emergency, "syscall", "boom")).unwrap();
     let stats = outputs.shutdown();
     assert_eq!(stats.channels[0].delivered, 2);
     let mut buf = [0u8; 4096];
@@ -220,25 +198,14 @@ fn syslog_socket_receives_glibc_formatted_messages() {
         String::from_utf8(buf[..n].to_vec()).unwrap()
     };
     for (msg, pri, text) in [
-        (
-            recv(),
-            "<12>",
-            "2016-08-04T16:17:57.881781397+0000: Warning An open was seen (n=0)",
-        ),
-        (
-            recv(),
-            "<8>",
-            "2016-08-04T16:17:57.881781397+0000: Emergency boom",
-        ),
+        (recv(), "<12>", "2016-08-04T16:17:57.881781397+0000: Warning An open was seen (n=0)"),
+        (recv(), "<8>", "2016-08-04T16:17:57.881781397+0000: Emergency boom"),
     ] {
         // <PRI>Mmm dd hh:mm:ss falco: text   (facility user = 8, + severity)
         let rest = msg.strip_prefix(pri).unwrap_or_else(|| panic!("{msg}"));
         let (stamp, tail) = rest.split_at(15);
         let b = stamp.as_bytes();
-        assert!(
-            b[0].is_ascii_uppercase() && b[3] == b' ' && b[6] == b' ',
-            "{stamp}"
-        );
+        assert!(b[0].is_ascii_uppercase() && b[3] == b' ' && b[6] == b' ', "{stamp}");
         assert_eq!((b[9], b[12]), (b':', b':'), "{stamp}");
         assert_eq!(tail, format!(" falco: {text}"));
     }
@@ -253,18 +220,11 @@ fn syslog_socket_missing_is_an_error_then_recovers() {
         .build()
         .unwrap();
     outputs.send(alert(0)).unwrap();
-    assert!(wait_for(Duration::from_secs(5), || outputs
-        .stats()
-        .channels[0]
-        .errors
-        == 1));
+    assert!(wait_for(Duration::from_secs(5), || outputs.stats().channels[0].errors == 1));
     let server = UnixDatagram::bind(&path).unwrap();
     outputs.send(alert(1)).unwrap();
     let stats = outputs.shutdown();
-    assert_eq!(
-        (stats.channels[0].errors, stats.channels[0].delivered),
-        (1, 1)
-    );
+    assert_eq!((stats.channels[0].errors, stats.channels[0].delivered), (1, 1));
     let mut buf = [0u8; 4096];
     let n = server.recv(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).ends_with("An open was seen (n=1)"));
@@ -305,10 +265,7 @@ fn program_that_exits_is_restarted_and_its_failure_counted() {
     let program = format!("head -n 1 >> {}", out.display());
     let mut ch = ProgramChannel::new(program, true, false);
     use falco_outputs::{Channel, Message};
-    let msg = |t| Message {
-        text: t,
-        priority: Priority::Notice,
-    };
+    let msg = |t| Message { text: t, priority: Priority::Notice };
     ch.emit(&msg("first")).unwrap();
     // Wait for `head` to exit, then write until the broken pipe shows.
     std::thread::sleep(Duration::from_millis(200));
@@ -317,10 +274,7 @@ fn program_that_exits_is_restarted_and_its_failure_counted() {
     ch.emit(&msg("second")).unwrap();
     ch.close().unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(
-        text.starts_with("first\n") && text.ends_with("second\n"),
-        "{text:?}"
-    );
+    assert!(text.starts_with("first\n") && text.ends_with("second\n"), "{text:?}");
 }
 
 #[test]
@@ -335,17 +289,11 @@ fn file_channel_follows_a_rotated_file_after_reopen() {
     for i in 0..3 {
         outputs.send(alert(i)).unwrap();
     }
-    assert!(wait_for(Duration::from_secs(5), || outputs
-        .stats()
-        .delivered
-        == 3));
+    assert!(wait_for(Duration::from_secs(5), || outputs.stats().delivered == 3));
     std::fs::rename(&path, &rotated).unwrap();
     // Kept open: still writes into the renamed file until asked to reopen.
     outputs.send(alert(3)).unwrap();
-    assert!(wait_for(Duration::from_secs(5), || outputs
-        .stats()
-        .delivered
-        == 4));
+    assert!(wait_for(Duration::from_secs(5), || outputs.stats().delivered == 4));
     outputs.reopen();
     for i in 4..6 {
         outputs.send(alert(i)).unwrap();
@@ -371,17 +319,11 @@ fn file_channel_without_keep_alive_reopens_per_alert() {
         .build()
         .unwrap();
     outputs.send(alert(0)).unwrap();
-    assert!(wait_for(Duration::from_secs(5), || outputs
-        .stats()
-        .delivered
-        == 1));
+    assert!(wait_for(Duration::from_secs(5), || outputs.stats().delivered == 1));
     std::fs::rename(&path, &rotated).unwrap();
     outputs.send(alert(1)).unwrap();
     outputs.shutdown();
-    assert_eq!(
-        std::fs::read_to_string(&rotated).unwrap().lines().count(),
-        1
-    );
+    assert_eq!(std::fs::read_to_string(&rotated).unwrap().lines().count(), 1);
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
 }
 
@@ -427,13 +369,7 @@ fn several_channels_from_a_config() {
     let stats = outputs.shutdown();
     let names: Vec<&str> = stats.channels.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["file", "program", "http"]);
-    assert!(
-        stats
-            .channels
-            .iter()
-            .all(|c| c.delivered == 3 && c.errors == 0),
-        "{stats:?}"
-    );
+    assert!(stats.channels.iter().all(|c| c.delivered == 3 && c.errors == 0), "{stats:?}");
     let f = std::fs::read_to_string(&file).unwrap();
     let p = std::fs::read_to_string(&prog).unwrap();
     assert_eq!(f, p);
@@ -450,8 +386,5 @@ fn grpc_output_is_refused() {
     }))
     .unwrap();
     let err = OutputEngine::from_config(&cfg).unwrap_err();
-    assert!(
-        err.to_string().starts_with("gRPC output is not supported"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("gRPC output is not supported"), "{err}");
 }

@@ -82,10 +82,7 @@ fn hundred_thousand_alerts_from_two_threads_into_a_slow_channel() {
     assert!(accepted > 64, "the worker keeps taking alerts");
     // Generous: a blocked send would wait for a 300 ms stall; scheduling noise on a busy
     // 2-core machine stays far below this.
-    assert!(
-        worst < Duration::from_millis(150),
-        "slowest send took {worst:?}"
-    );
+    assert!(worst < Duration::from_millis(150), "slowest send took {worst:?}");
 
     let stats = outputs.shutdown();
     assert_eq!(stats.sent, sent);
@@ -113,10 +110,8 @@ fn hundred_thousand_alerts_from_two_threads_into_a_slow_channel() {
 #[test]
 fn alerts_keep_their_order_and_sends_after_shutdown_are_counted() {
     let seen = Collect::default();
-    let outputs = OutputEngine::builder(FormatOptions::default())
-        .channel(seen.clone())
-        .build()
-        .unwrap();
+    let outputs =
+        OutputEngine::builder(FormatOptions::default()).channel(seen.clone()).build().unwrap();
     for i in 0..1000 {
         outputs.send(alert("syscall", i)).unwrap();
     }
@@ -128,10 +123,7 @@ fn alerts_keep_their_order_and_sends_after_shutdown_are_counted() {
     }
     assert_eq!(outputs.send(alert("syscall", 1)), Err(Dropped::Closed));
     let stats = outputs.stats();
-    assert_eq!(
-        (stats.sent, stats.dropped_closed, stats.delivered),
-        (1001, 1, 1000)
-    );
+    assert_eq!((stats.sent, stats.dropped_closed, stats.delivered), (1001, 1, 1000));
     // A second shutdown is harmless.
     assert_eq!(outputs.shutdown().delivered, 1000);
 }
@@ -165,10 +157,7 @@ fn concurrent_senders_racing_shutdown_lose_nothing_accepted() {
         let stats = outputs.shutdown();
         let ok: u64 = senders.into_iter().map(|h| h.join().unwrap()).sum();
         let stats_after = outputs.stats();
-        assert_eq!(
-            stats.accepted, ok,
-            "no send accepted after shutdown returned"
-        );
+        assert_eq!(stats.accepted, ok, "no send accepted after shutdown returned");
         assert_eq!(stats.delivered, ok);
         assert_eq!(seen.len() as u64, ok);
         assert_eq!(stats_after.delivered + stats_after.dropped, 4000);
@@ -178,16 +167,12 @@ fn concurrent_senders_racing_shutdown_lose_nothing_accepted() {
 #[test]
 fn shutdown_with_a_deadline_discards_and_counts_what_is_left() {
     let slow = Collect::slow(Duration::from_millis(20));
-    let outputs = OutputEngine::builder(FormatOptions::default())
-        .channel(slow.clone())
-        .build()
-        .unwrap();
+    let outputs =
+        OutputEngine::builder(FormatOptions::default()).channel(slow.clone()).build().unwrap();
     for i in 0..200 {
         outputs.send(alert("syscall", i)).unwrap();
     }
-    let err = outputs
-        .shutdown_timeout(Duration::from_millis(100))
-        .unwrap_err();
+    let err = outputs.shutdown_timeout(Duration::from_millis(100)).unwrap_err();
     let s = &err.stats;
     assert!(s.discarded > 100, "{s:?}");
     assert_eq!(s.delivered + s.discarded, 200);
@@ -206,10 +191,7 @@ fn a_channel_blocking_longer_than_output_timeout_is_reported() {
         .build()
         .unwrap();
     outputs.send(alert("syscall", 0)).unwrap();
-    assert!(wait_for(Duration::from_secs(5), || outputs
-        .stats()
-        .output_timeouts
-        == 1));
+    assert!(wait_for(Duration::from_secs(5), || outputs.stats().output_timeouts == 1));
     let stats = outputs.shutdown();
     assert_eq!(stats.delivered, 1);
     assert!(
@@ -223,10 +205,8 @@ fn a_channel_blocking_longer_than_output_timeout_is_reported() {
 fn dropping_the_engine_delivers_queued_alerts() {
     let seen = Collect::default();
     {
-        let outputs = OutputEngine::builder(FormatOptions::default())
-            .channel(seen.clone())
-            .build()
-            .unwrap();
+        let outputs =
+            OutputEngine::builder(FormatOptions::default()).channel(seen.clone()).build().unwrap();
         for i in 0..100 {
             outputs.send(alert("syscall", i)).unwrap();
         }

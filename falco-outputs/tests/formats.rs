@@ -17,10 +17,8 @@ fn expected() -> Vec<(u64, String)> {
     let path = common::conformance_dir().join("output_files/single_rule_with_cat_write.txt");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("conformance data {}: {e}", path.display()));
-    let lines: Vec<(u64, String)> = text
-        .lines()
-        .map(|l| (parse_iso(&l[..34]), l.to_string()))
-        .collect();
+    let lines: Vec<(u64, String)> =
+        text.lines().map(|l| (parse_iso(&l[..34]), l.to_string())).collect();
     assert_eq!(lines.len(), 8, "the file has 8 alerts");
     lines
 }
@@ -67,10 +65,7 @@ fn text_local_time_prints_hh_mm_ss_ns() {
     }
     // Another zone shifts the clock (Falco uses the offset of *now*).
     let mut f = Formatter::new(
-        FormatOptions {
-            local_time: LocalTime::Fixed(2 * 3600),
-            ..options(false, false)
-        },
+        FormatOptions { local_time: LocalTime::Fixed(2 * 3600), ..options(false, false) },
         "h",
     );
     let mut line = String::new();
@@ -108,10 +103,7 @@ fn check_falco_json(line: &str, keys: &[&str]) -> Value {
     let got: Vec<&str> = obj.keys().map(String::as_str).collect();
     let mut want: Vec<&str> = keys.to_vec();
     want.sort();
-    assert_eq!(
-        got.iter().copied().collect::<BTreeSet<_>>(),
-        want.iter().copied().collect()
-    );
+    assert_eq!(got.iter().copied().collect::<BTreeSet<_>>(), want.iter().copied().collect());
     // Printed in sorted key order (nlohmann's std::map), compact.
     let mut pos = 0;
     for k in &want {
@@ -119,10 +111,7 @@ fn check_falco_json(line: &str, keys: &[&str]) -> Value {
         let at = at.unwrap_or_else(|| panic!("{k} out of order in {line}"));
         pos = at;
     }
-    assert!(
-        !line.contains(": ") || line.contains("An open"),
-        "compact: {line}"
-    );
+    assert!(!line.contains(": ") || line.contains("An open"), "compact: {line}");
     for (k, val) in obj {
         match k.as_str() {
             "hostname" | "output" | "priority" | "rule" | "source" | "time" | "message" => {
@@ -156,10 +145,7 @@ fn json_alerts_have_falcos_keys_and_types() {
     assert_eq!(v["rule"], "open_from_cat");
     assert_eq!(v["source"], "syscall");
     assert_eq!(v["time"], "2016-08-04T16:17:57.881781397Z");
-    assert_eq!(
-        v["tags"],
-        serde_json::json!(["filesystem", "mitre_discovery"])
-    );
+    assert_eq!(v["tags"], serde_json::json!(["filesystem", "mitre_discovery"]));
     assert_eq!(
         v["output_fields"],
         serde_json::json!({
@@ -214,12 +200,8 @@ fn json_include_options_add_and_remove_keys() {
             json_include_output_fields_property: fields,
             ..options(true, false)
         };
-        let off = [
-            (output, "output"),
-            (tags, "tags"),
-            (message, "message"),
-            (fields, "output_fields"),
-        ];
+        let off =
+            [(output, "output"), (tags, "tags"), (message, "message"), (fields, "output_fields")];
         let keys: Vec<&str> = ALL_KEYS
             .into_iter()
             .filter(|k| !off.iter().any(|(on, name)| !on && name == k))

@@ -29,9 +29,7 @@ fn pki() -> Pki {
     let dir = tempfile::tempdir().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "falco-rs test CA");
+    ca_params.distinguished_name.push(DnType::CommonName, "falco-rs test CA");
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
 
     let server_key = KeyPair::generate().unwrap();
@@ -79,22 +77,12 @@ fn pki() -> Pki {
 }
 
 fn send_one(cfg: &HttpOutput) -> Stats {
-    let outputs = OutputEngine::builder(FormatOptions {
-        json_output: true,
-        ..FormatOptions::default()
-    })
-    .detached_channel(HttpChannel::with_timeout(cfg, true, Duration::from_secs(5)).unwrap())
-    .build()
-    .unwrap();
-    outputs
-        .send(Alert::new(
-            1,
-            "r",
-            Priority::Critical,
-            "syscall",
-            "over TLS",
-        ))
-        .unwrap();
+    let outputs =
+        OutputEngine::builder(FormatOptions { json_output: true, ..FormatOptions::default() })
+            .detached_channel(HttpChannel::with_timeout(cfg, true, Duration::from_secs(5)).unwrap())
+            .build()
+            .unwrap();
+    outputs.send(Alert::new(1, "r", Priority::Critical, "syscall", "over TLS")).unwrap();
     outputs.shutdown()
 }
 
@@ -117,10 +105,7 @@ fn mtls_with_the_servers_ca_delivers() {
     let server = HttpServer::start_tls(Arc::clone(&pki.server));
     let cfg = mtls_config(&pki, &server);
     let stats = send_one(&cfg);
-    assert_eq!(
-        (stats.channels[0].delivered, stats.channels[0].errors),
-        (1, 0)
-    );
+    assert_eq!((stats.channels[0].delivered, stats.channels[0].errors), (1, 0));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 1);
     assert!(reqs[0].body.contains(r#""output":"#) && reqs[0].body.contains("over TLS"));
@@ -148,17 +133,11 @@ fn unknown_server_ca_or_missing_client_certificate_fail() {
     let server = HttpServer::start_tls(Arc::clone(&pki.server));
     let base = mtls_config(&pki, &server);
     // The system's CAs do not know the test CA.
-    let unknown_ca = HttpOutput {
-        ca_cert: String::new(),
-        ..base.clone()
-    };
+    let unknown_ca = HttpOutput { ca_cert: String::new(), ..base.clone() };
     let s = send_one(&unknown_ca);
     assert_eq!((s.channels[0].delivered, s.channels[0].errors), (0, 1));
     // The server requires a client certificate.
-    let no_client_cert = HttpOutput {
-        mtls: false,
-        ..base
-    };
+    let no_client_cert = HttpOutput { mtls: false, ..base };
     let s = send_one(&no_client_cert);
     assert_eq!((s.channels[0].delivered, s.channels[0].errors), (0, 1));
     assert!(server.requests().is_empty());

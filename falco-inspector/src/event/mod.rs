@@ -38,11 +38,7 @@ pub(crate) fn first_param_is_result(etype: u16) -> bool {
     let t = T.get_or_init(|| {
         table::EVENTS
             .iter()
-            .map(|e| {
-                e.params
-                    .first()
-                    .is_some_and(|p| p.name == "res" || p.name == "fd")
-            })
+            .map(|e| e.params.first().is_some_and(|p| p.name == "res" || p.name == "fd"))
             .collect()
     });
     t.get(etype as usize).copied().unwrap_or(false)
@@ -74,10 +70,7 @@ impl std::fmt::Display for DecodeError {
         match self {
             DecodeError::ShortHeader => f.write_str("event shorter than its header"),
             DecodeError::BadLength { len, avail } => {
-                write!(
-                    f,
-                    "event length {len} does not fit the {avail} bytes of its block"
-                )
+                write!(f, "event length {len} does not fit the {avail} bytes of its block")
             }
             DecodeError::BadParams => {
                 f.write_str("event parameter lengths do not add up to the event length")
@@ -134,10 +127,7 @@ pub(crate) fn decode(bytes: &[u8], v2: bool, offs: &mut Vec<u32>) -> Result<Head
         len = len.saturating_sub(3);
     }
     if len < hlen || len > bytes.len() {
-        return Err(DecodeError::BadLength {
-            len: raw_len,
-            avail: bytes.len(),
-        });
+        return Err(DecodeError::BadLength { len: raw_len, avail: bytes.len() });
     }
     let info = event_info(etype);
     let wide = info.is_some_and(|i| i.flags & info::flags::LARGE_PAYLOAD != 0);
@@ -170,23 +160,14 @@ pub(crate) fn decode(bytes: &[u8], v2: bool, offs: &mut Vec<u32>) -> Result<Head
             }
         }
         offs.push(at as u32);
-        return Ok(Header {
-            ts,
-            tid,
-            etype,
-            len,
-        });
+        return Ok(Header { ts, tid, etype, len });
     }
     // v1: the largest parameter count n (up to the table's) whose n lengths, read right
     // after the header, add up exactly to the event length. One pass: the sum for n
     // extends the sum for n - 1.
     let param_len = |i: usize| -> usize {
         let at = hlen + i * lw;
-        if wide {
-            rd_u32(bytes, at) as usize
-        } else {
-            rd_u16(bytes, at) as usize
-        }
+        if wide { rd_u32(bytes, at) as usize } else { rd_u16(bytes, at) as usize }
     };
     let max = info.map_or(0, |i| i.params.len());
     let mut found = None;
@@ -210,12 +191,7 @@ pub(crate) fn decode(bytes: &[u8], v2: bool, offs: &mut Vec<u32>) -> Result<Head
             at += param_len(i);
         }
         offs.push(at as u32);
-        return Ok(Header {
-            ts,
-            tid,
-            etype,
-            len,
-        });
+        return Ok(Header { ts, tid, etype, len });
     }
     Err(DecodeError::BadParams)
 }
@@ -232,13 +208,7 @@ pub struct RawEvent<'a> {
 
 impl<'a> RawEvent<'a> {
     pub(crate) fn new(bytes: &'a [u8], offs: &'a [u32], h: Header) -> RawEvent<'a> {
-        RawEvent {
-            bytes: &bytes[..h.len],
-            offs,
-            ts: h.ts,
-            tid: h.tid,
-            etype: h.etype,
-        }
+        RawEvent { bytes: &bytes[..h.len], offs, ts: h.ts, tid: h.tid, etype: h.etype }
     }
 
     /// Timestamp, nanoseconds since the epoch.
@@ -289,8 +259,7 @@ impl<'a> RawEvent<'a> {
         if i + 1 >= self.offs.len() {
             return None;
         }
-        self.bytes
-            .get(self.offs[i] as usize..self.offs[i + 1] as usize)
+        self.bytes.get(self.offs[i] as usize..self.offs[i + 1] as usize)
     }
 
     /// The table description of parameter `i`.
@@ -304,11 +273,7 @@ impl<'a> RawEvent<'a> {
     /// The index of the parameter named `name`.
     pub fn param_index(&self, name: &str) -> Option<usize> {
         let n = self.nparams();
-        self.info()?
-            .params
-            .iter()
-            .take(n)
-            .position(|p| p.name == name)
+        self.info()?.params.iter().take(n).position(|p| p.name == name)
     }
 
     /// Parameter `i` as an unsigned integer of its own width (1, 2, 4 or 8 bytes).
@@ -415,10 +380,7 @@ mod tests {
     fn table_matches_known_codes() {
         assert_eq!(event_info(codes::SYSCALL_OPEN_E).unwrap().name, "open");
         assert_eq!(event_info(codes::PROCINFO_E).unwrap().name, "procinfo");
-        assert_eq!(
-            event_info(codes::SYSCALL_EXECVE_19_X).unwrap().params[0].name,
-            "res"
-        );
+        assert_eq!(event_info(codes::SYSCALL_EXECVE_19_X).unwrap().params[0].name, "res");
         assert_eq!(syscall_info(0).unwrap().name, "<unknown>");
         assert!(EVENT_TYPE_COUNT as usize >= 400);
     }
@@ -438,10 +400,7 @@ mod tests {
     #[test]
     fn v1_infers_fewer_params() {
         // open exit with only 3 of its 6 params (an old driver), v1 header.
-        let mut b = event_v2(
-            codes::SYSCALL_OPEN_X,
-            &[&3i64.to_le_bytes(), b"/etc\0", &[0; 4]],
-        );
+        let mut b = event_v2(codes::SYSCALL_OPEN_X, &[&3i64.to_le_bytes(), b"/etc\0", &[0; 4]]);
         b.drain(22..26);
         let len = (b.len() as u32).to_le_bytes();
         b[16..20].copy_from_slice(&len);
@@ -458,9 +417,6 @@ mod tests {
         b[26] = 200; // param length past the end
         let mut offs = Vec::new();
         assert_eq!(decode(&b, true, &mut offs), Err(DecodeError::BadParams));
-        assert!(matches!(
-            decode(&b[..10], true, &mut offs),
-            Err(DecodeError::ShortHeader)
-        ));
+        assert!(matches!(decode(&b[..10], true, &mut offs), Err(DecodeError::ShortHeader)));
     }
 }

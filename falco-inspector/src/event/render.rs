@@ -111,11 +111,7 @@ fn le_u64(b: &[u8]) -> Option<u64> {
 fn num(out: &mut Vec<u8>, fmt: PrintFormat, signed: i64, unsigned: u64, bits: u32) {
     // libsinsp prints unsigned types with a signed conversion (PRId32 of a uint32_t), so the
     // decimal form is the value reinterpreted as signed of its width.
-    let mask = if bits == 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    };
+    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
     let u = unsigned & mask;
     let _ = match fmt {
         PrintFormat::Oct => {
@@ -147,10 +143,7 @@ pub(crate) fn push_sanitized(out: &mut Vec<u8>, s: &[u8]) {
 
 /// Appends `s` with non-printable bytes replaced by `.` (libsinsp's buffer rendering).
 pub(crate) fn push_dots(out: &mut Vec<u8>, s: &[u8]) {
-    out.extend(
-        s.iter()
-            .map(|&c| if (0x20..0x7f).contains(&c) { c } else { b'.' }),
-    );
+    out.extend(s.iter().map(|&c| if (0x20..0x7f).contains(&c) { c } else { b'.' }));
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -286,11 +279,8 @@ fn render_value(
             let v = u as u32;
             if v < u32::MAX {
                 let _ = write!(val, "{}", v as i32);
-                let name = if info.ptype == ParamType::Uid {
-                    r.user_name(v)
-                } else {
-                    r.group_name(v)
-                };
+                let name =
+                    if info.ptype == ParamType::Uid { r.user_name(v) } else { r.group_name(v) };
                 match name {
                     Some(n) => push_sanitized(res, n),
                     None => res.extend_from_slice(b"<NA>"),
@@ -421,11 +411,7 @@ pub(crate) fn fmt_g(out: &mut String, v: f64) {
 }
 
 fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
 }
 
 /// Appends an IPv6 address as glibc's `inet_ntop` prints it.

@@ -23,12 +23,7 @@ pub(crate) fn defs() -> Vec<Def> {
     use F::*;
     let k = Kind::Fs;
     vec![
-        def(
-            "fs.path.name",
-            T::CharBuf,
-            "the path a filesystem syscall names, absolute",
-            k(Name),
-        ),
+        def("fs.path.name", T::CharBuf, "the path a filesystem syscall names, absolute", k(Name)),
         def(
             "fs.path.nameraw",
             T::CharBuf,
@@ -41,24 +36,14 @@ pub(crate) fn defs() -> Vec<Def> {
             "the source path of a rename/link syscall, absolute",
             k(Source),
         ),
-        def(
-            "fs.path.sourceraw",
-            T::CharBuf,
-            "the source path, as given",
-            k(Sourceraw),
-        ),
+        def("fs.path.sourceraw", T::CharBuf, "the source path, as given", k(Sourceraw)),
         def(
             "fs.path.target",
             T::CharBuf,
             "the target path of a rename/link syscall, absolute",
             k(Target),
         ),
-        def(
-            "fs.path.targetraw",
-            T::CharBuf,
-            "the target path, as given",
-            k(Targetraw),
-        ),
+        def("fs.path.targetraw", T::CharBuf, "the target path, as given", k(Targetraw)),
     ]
 }
 
@@ -139,9 +124,7 @@ pub(crate) fn extract(
     let Some(t) = evt.thread() else { return };
     let state = evt.state();
     sc.b.clear();
-    let dirfd = dirfd_name
-        .and_then(|n| raw.param_index(n))
-        .and_then(|i| raw.param_i64(i));
+    let dirfd = dirfd_name.and_then(|n| raw.param_index(n)).and_then(|i| raw.param_i64(i));
     match dirfd {
         None | Some(PPM_AT_FDCWD) => sc.b.extend_from_slice(state.threads.cwd(t)),
         Some(d) => {

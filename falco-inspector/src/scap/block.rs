@@ -142,20 +142,13 @@ pub fn parse_process_list<'a>(
         PL_V8 => 8,
         PL_V9 => 9,
         _ => {
-            return Err(BlockError {
-                msg: format!("unknown process list type 0x{bt:x}"),
-                at: 0,
-            });
+            return Err(BlockError { msg: format!("unknown process list type 0x{bt:x}"), at: 0 });
         }
     };
     let mut c = Cur::new(body);
     while c.left() >= 4 {
         let entry_start = c.at;
-        let sub_len = if ver == 9 {
-            c.u32("entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if ver == 9 { c.u32("entry length")? as usize } else { 0 };
         let mut e = ProcEntry {
             sid: -1,
             vpgid: -1,
@@ -272,40 +265,12 @@ pub fn parse_process_list<'a>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum FdEntryInfo<'a> {
-    Ipv4Sock {
-        sip: [u8; 4],
-        dip: [u8; 4],
-        sport: u16,
-        dport: u16,
-        l4proto: u8,
-    },
-    Ipv4Serv {
-        ip: [u8; 4],
-        port: u16,
-        l4proto: u8,
-    },
-    Ipv6Sock {
-        sip: [u8; 16],
-        dip: [u8; 16],
-        sport: u16,
-        dport: u16,
-        l4proto: u8,
-    },
-    Ipv6Serv {
-        ip: [u8; 16],
-        port: u16,
-        l4proto: u8,
-    },
-    Unix {
-        source: u64,
-        dest: u64,
-        name: &'a [u8],
-    },
-    File {
-        flags: u32,
-        name: &'a [u8],
-        dev: u32,
-    },
+    Ipv4Sock { sip: [u8; 4], dip: [u8; 4], sport: u16, dport: u16, l4proto: u8 },
+    Ipv4Serv { ip: [u8; 4], port: u16, l4proto: u8 },
+    Ipv6Sock { sip: [u8; 16], dip: [u8; 16], sport: u16, dport: u16, l4proto: u8 },
+    Ipv6Serv { ip: [u8; 16], port: u16, l4proto: u8 },
+    Unix { source: u64, dest: u64, name: &'a [u8] },
+    File { flags: u32, name: &'a [u8], dev: u32 },
     Name(&'a [u8]),
     None,
 }
@@ -344,11 +309,7 @@ pub fn parse_fd_list<'a>(
     let tid = c.u64("tid")? as i64;
     while c.left() >= 4 {
         let start = c.at;
-        let sub_len = if v2 {
-            c.u32("fd entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if v2 { c.u32("fd entry length")? as usize } else { 0 };
         let fd = c.u64("fd")? as i64;
         let ino = c.u64("ino")?;
         let ftype = c.u8("fd type")?;
@@ -385,11 +346,8 @@ pub fn parse_fd_list<'a>(
             16 => {
                 let flags = c.u32("open flags")?;
                 let name = c.str16("file name")?;
-                let dev = if sub_len != 0 && sub_len >= c.at - start + 4 {
-                    c.u32("dev")?
-                } else {
-                    0
-                };
+                let dev =
+                    if sub_len != 0 && sub_len >= c.at - start + 4 { c.u32("dev")? } else { 0 };
                 FdEntryInfo::File { flags, name, dev }
             }
             1 | 2 | 7 | 9..=15 | 17..=21 => FdEntryInfo::Name(c.str16("fd name")?),
@@ -407,15 +365,7 @@ pub fn parse_fd_list<'a>(
         }
         // Unknown types are kept as "unsupported", as libscap does.
         let ftype = if matches!(ftype, 0..=21) { ftype } else { 10 };
-        f(
-            tid,
-            FdEntry {
-                fd,
-                ino,
-                ftype,
-                info,
-            },
-        );
+        f(tid, FdEntry { fd, ino, ftype, info });
     }
     Ok(())
 }
@@ -450,11 +400,7 @@ pub fn parse_user_list<'a>(
     let mut c = Cur::new(body);
     while c.left() >= 4 {
         let start = c.at;
-        let sub_len = if v2 {
-            c.u32("entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if v2 { c.u32("entry length")? as usize } else { 0 };
         let kind = c.u8("entry type")?;
         if kind == 0 {
             let uid = c.u32("uid")?;
@@ -462,13 +408,7 @@ pub fn parse_user_list<'a>(
             let name = c.str16("user name")?;
             let homedir = c.str16("home dir")?;
             let shell = c.str16("shell")?;
-            user(UserEntry {
-                uid,
-                gid,
-                name,
-                homedir,
-                shell,
-            });
+            user(UserEntry { uid, gid, name, homedir, shell });
         } else {
             let gid = c.u32("gid")?;
             let name = c.str16("group name")?;
@@ -492,16 +432,8 @@ pub fn parse_user_list<'a>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum IfaceEntry<'a> {
-    V4 {
-        name: &'a [u8],
-        addr: [u8; 4],
-        netmask: [u8; 4],
-    },
-    V6 {
-        name: &'a [u8],
-        addr: [u8; 16],
-        netmask: [u8; 16],
-    },
+    V4 { name: &'a [u8], addr: [u8; 4], netmask: [u8; 4] },
+    V6 { name: &'a [u8], addr: [u8; 16], netmask: [u8; 16] },
 }
 
 /// Decodes an interface-list block.
@@ -514,11 +446,7 @@ pub fn parse_iface_list<'a>(
     let mut c = Cur::new(body);
     while c.left() >= 4 {
         let start = c.at;
-        let sub_len = if v2 {
-            c.u32("entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if v2 { c.u32("entry length")? as usize } else { 0 };
         let ty = c.u16("interface type")?;
         let namelen = c.u16("name length")? as usize;
         let e = match ty {
@@ -530,11 +458,7 @@ pub fn parse_iface_list<'a>(
                 if ty == 1 {
                     c.u64("linkspeed")?;
                 }
-                IfaceEntry::V4 {
-                    name: c.bytes(namelen, "name")?,
-                    addr,
-                    netmask,
-                }
+                IfaceEntry::V4 { name: c.bytes(namelen, "name")?, addr, netmask }
             }
             2 | 4 => {
                 let addr = arr16(c.bytes(16, "addr")?);
@@ -543,17 +467,10 @@ pub fn parse_iface_list<'a>(
                 if ty == 2 {
                     c.u64("linkspeed")?;
                 }
-                IfaceEntry::V6 {
-                    name: c.bytes(namelen, "name")?,
-                    addr,
-                    netmask,
-                }
+                IfaceEntry::V6 { name: c.bytes(namelen, "name")?, addr, netmask }
             }
             _ => {
-                return Err(BlockError {
-                    msg: format!("unknown interface type {ty}"),
-                    at: start,
-                });
+                return Err(BlockError { msg: format!("unknown interface type {ty}"), at: start });
             }
         };
         if sub_len != 0 {
@@ -590,12 +507,7 @@ pub fn parse_event_block(bt: u32, body: &[u8]) -> Result<EventBlock<'_>, BlockEr
     let mut c = Cur::new(body);
     let cpu = c.u16("cpu id")?;
     let flags = if with_flags { c.u32("event flags")? } else { 0 };
-    Ok(EventBlock {
-        cpu,
-        flags,
-        v2,
-        event: &body[c.at..],
-    })
+    Ok(EventBlock { cpu, flags, v2, event: &body[c.at..] })
 }
 
 #[cfg(test)]

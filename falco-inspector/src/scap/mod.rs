@@ -77,10 +77,7 @@ pub mod btype {
     /// True for the event block types of every version.
     #[inline]
     pub fn is_event(t: u32) -> bool {
-        matches!(
-            t,
-            EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE
-        )
+        matches!(t, EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE)
     }
 }
 

@@ -130,11 +130,7 @@ impl Reader {
     }
 
     pub(crate) fn error(&self, kind: ScapErrorKind, offset: u64) -> ScapError {
-        ScapError {
-            kind,
-            offset,
-            compressed: self.compressed,
-        }
+        ScapError { kind, offset, compressed: self.compressed }
     }
 
     /// Makes at least `n` bytes available from `pos`; returns how many are (fewer at EOF).
@@ -209,22 +205,12 @@ impl Reader {
         // Re-read the SHB as a whole block (skipping its options, if any).
         let shb = self.next_block()?.ok_or_else(|| {
             self.error(
-                ScapErrorKind::Truncated {
-                    what: "section header block",
-                    needed: 28,
-                    available: 0,
-                },
+                ScapErrorKind::Truncated { what: "section header block", needed: 28, available: 0 },
                 0,
             )
         })?;
         if shb.body.len() < 16 {
-            return Err(self.error(
-                ScapErrorKind::BadBlockLength {
-                    btype: btype::SHB,
-                    len: 0,
-                },
-                0,
-            ));
+            return Err(self.error(ScapErrorKind::BadBlockLength { btype: btype::SHB, len: 0 }, 0));
         }
         Ok(())
     }
@@ -266,22 +252,13 @@ impl Reader {
         }
         let trailer = u32le(&self.buf, self.pos + total - 4);
         if trailer != len {
-            return Err(self.error(
-                ScapErrorKind::TrailerMismatch {
-                    btype: bt,
-                    len,
-                    trailer,
-                },
-                start,
-            ));
+            return Err(
+                self.error(ScapErrorKind::TrailerMismatch { btype: bt, len, trailer }, start)
+            );
         }
         let body = self.pos + 8..self.pos + total - 4;
         self.pos += total;
-        Ok(Some(BlockRef {
-            btype: bt,
-            body,
-            offset: start,
-        }))
+        Ok(Some(BlockRef { btype: bt, body, offset: start }))
     }
 }
 

@@ -40,12 +40,7 @@ pub struct EventBuilder {
 impl EventBuilder {
     /// An event of type `etype` at `ts` from thread `tid`, with no parameters yet.
     pub fn new(ts: u64, tid: i64, etype: u16) -> EventBuilder {
-        EventBuilder {
-            ts,
-            tid,
-            etype,
-            params: Vec::new(),
-        }
+        EventBuilder { ts, tid, etype, params: Vec::new() }
     }
 
     /// Appends raw parameter bytes.
@@ -267,9 +262,7 @@ pub struct Writer<W: Write> {
 
 impl<W: Write> std::fmt::Debug for Writer<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer")
-            .field("header_done", &self.header_done)
-            .finish()
+        f.debug_struct("Writer").field("header_done", &self.header_done).finish()
     }
 }
 
@@ -389,13 +382,7 @@ impl<W: Write> Writer<W> {
                 str16(&mut e, name.as_bytes());
                 e.extend(0u32.to_le_bytes()); // dev
             }
-            FdSpec::Socket {
-                sip,
-                dip,
-                sport,
-                dport,
-                l4proto,
-            } => match (sip, dip) {
+            FdSpec::Socket { sip, dip, sport, dport, l4proto } => match (sip, dip) {
                 (IpAddr::V4(s), IpAddr::V4(d)) => {
                     e.push(3);
                     e.extend(s.octets());

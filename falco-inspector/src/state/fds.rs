@@ -221,11 +221,7 @@ pub struct FdInfo {
 impl FdInfo {
     /// A new fd of `ftype` named `name`.
     pub fn new(ftype: FdType, name: &[u8]) -> FdInfo {
-        FdInfo {
-            ftype,
-            name: name.to_vec(),
-            ..FdInfo::default()
-        }
+        FdInfo { ftype, name: name.to_vec(), ..FdInfo::default() }
     }
 
     /// The layer-4 protocol of a socket fd. A connected-type IP socket with no role yet
@@ -401,10 +397,7 @@ mod tests {
         assert!(!t.remove(3));
         assert!(t.get(3).is_none());
         let s = t.slot(3);
-        assert!(
-            s.name.is_empty() && s.name.capacity() >= 11,
-            "buffers are reused"
-        );
+        assert!(s.name.is_empty() && s.name.capacity() >= 11, "buffers are reused");
         assert_eq!(t.iter().count(), 2);
         assert!(t.get(-1).is_none());
     }

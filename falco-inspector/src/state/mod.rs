@@ -151,9 +151,7 @@ impl State {
             self.recount_children();
         } else if matches!(bt, btype::FDL | btype::FDL_INT | btype::FDL_V2) {
             let mut added = Vec::new();
-            block::parse_fd_list(bt, body, |tid, e| {
-                added.push((tid, fd_from_entry(&e), e.fd))
-            })?;
+            block::parse_fd_list(bt, body, |tid, e| added.push((tid, fd_from_entry(&e), e.fd)))?;
             for (tid, info, fd) in added {
                 let pid = self.threads.get(tid).map_or(tid, |t| t.pid);
                 self.fd_table_mut(pid).insert(fd, info);
@@ -173,32 +171,19 @@ impl State {
                         shell: u.shell.to_vec(),
                     })
                 },
-                |g| {
-                    groups.push(Group {
-                        gid: g.gid,
-                        name: g.name.to_vec(),
-                    })
-                },
+                |g| groups.push(Group { gid: g.gid, name: g.name.to_vec() }),
             )?;
             users.into_iter().for_each(|u| self.users.add_user(u));
             groups.into_iter().for_each(|g| self.users.add_group(g));
         } else if matches!(bt, btype::IL | btype::IL_INT | btype::IL_V2) {
             let mut ifs = Vec::new();
             block::parse_iface_list(bt, body, |e| match e {
-                block::IfaceEntry::V4 {
-                    name,
-                    addr,
-                    netmask,
-                } => ifs.push(Iface {
-                    name: name.to_vec(),
-                    addr: fds::ipv4(addr),
-                    netmask,
-                }),
-                block::IfaceEntry::V6 { name, addr, .. } => ifs.push(Iface {
-                    name: name.to_vec(),
-                    addr: fds::ipv6(addr),
-                    netmask: [0; 4],
-                }),
+                block::IfaceEntry::V4 { name, addr, netmask } => {
+                    ifs.push(Iface { name: name.to_vec(), addr: fds::ipv4(addr), netmask })
+                }
+                block::IfaceEntry::V6 { name, addr, .. } => {
+                    ifs.push(Iface { name: name.to_vec(), addr: fds::ipv6(addr), netmask: [0; 4] })
+                }
             })?;
             self.ifaces = ifs;
         }
@@ -242,24 +227,13 @@ pub(crate) fn infer_address(ifaces: &[Iface], other: std::net::IpAddr) -> Option
     if let Some(i) = ifaces.iter().filter(same_family).find(in_subnet) {
         return Some(i.addr);
     }
-    ifaces
-        .iter()
-        .filter(same_family)
-        .find(|i| !i.addr.is_loopback())
-        .map(|i| i.addr)
+    ifaces.iter().filter(same_family).find(|i| !i.addr.is_loopback()).map(|i| i.addr)
 }
 
 /// Fills an unspecified end of a connected IP socket with the inferred local address
 /// (libsinsp's `sinsp_network_interfaces::update_fd`).
 pub(crate) fn infer_local_end(ifaces: &[Iface], fi: &mut FdInfo) {
-    let SockInfo::Tuple {
-        sip,
-        dip,
-        sport,
-        dport,
-        l4proto,
-    } = fi.sock
-    else {
+    let SockInfo::Tuple { sip, dip, sport, dport, l4proto } = fi.sock else {
         return;
     };
     if !matches!(fi.ftype, FdType::Ipv4Sock | FdType::Ipv6Sock) {
@@ -269,35 +243,19 @@ pub(crate) fn infer_local_end(ifaces: &[Iface], fi: &mut FdInfo) {
     if !zero(sip) && !zero(dip) {
         return;
     }
-    let unspec = if sip.is_ipv4() {
-        fds::ipv4([0; 4])
-    } else {
-        fds::ipv6([0; 16])
-    };
+    let unspec = if sip.is_ipv4() { fds::ipv4([0; 4]) } else { fds::ipv6([0; 16]) };
     if zero(sip) {
         let new = infer_address(ifaces, dip).unwrap_or(unspec);
         if new == dip && sport == dport {
             return;
         }
-        fi.sock = SockInfo::Tuple {
-            sip: new,
-            dip,
-            sport,
-            dport,
-            l4proto,
-        };
+        fi.sock = SockInfo::Tuple { sip: new, dip, sport, dport, l4proto };
     } else {
         let new = infer_address(ifaces, sip).unwrap_or(unspec);
         if new == sip && sport == dport {
             return;
         }
-        fi.sock = SockInfo::Tuple {
-            sip,
-            dip: new,
-            sport,
-            dport,
-            l4proto,
-        };
+        fi.sock = SockInfo::Tuple { sip, dip: new, sport, dport, l4proto };
     }
 }
 
@@ -308,13 +266,7 @@ fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
     fi.ino = e.ino;
     fi.flags = fds::fdflags::FROM_PROC;
     match &e.info {
-        FdEntryInfo::Ipv4Sock {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto,
-        } => {
+        FdEntryInfo::Ipv4Sock { sip, dip, sport, dport, l4proto } => {
             fi.sock = SockInfo::Tuple {
                 sip: fds::ipv4(*sip),
                 dip: fds::ipv4(*dip),
@@ -324,13 +276,7 @@ fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
             };
             update::tuple_name(&mut fi);
         }
-        FdEntryInfo::Ipv6Sock {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto,
-        } => {
+        FdEntryInfo::Ipv6Sock { sip, dip, sport, dport, l4proto } => {
             fi.sock = SockInfo::Tuple {
                 sip: fds::ipv6(*sip),
                 dip: fds::ipv6(*dip),
@@ -341,27 +287,16 @@ fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
             update::tuple_name(&mut fi);
         }
         FdEntryInfo::Ipv4Serv { ip, port, l4proto } => {
-            fi.sock = SockInfo::Server {
-                ip: fds::ipv4(*ip),
-                port: *port,
-                l4proto: *l4proto,
-            };
+            fi.sock = SockInfo::Server { ip: fds::ipv4(*ip), port: *port, l4proto: *l4proto };
             let _ = write!(fi.name, "{}:{}", fds::ipv4(*ip), port);
         }
         FdEntryInfo::Ipv6Serv { ip, port, l4proto } => {
-            fi.sock = SockInfo::Server {
-                ip: fds::ipv6(*ip),
-                port: *port,
-                l4proto: *l4proto,
-            };
+            fi.sock = SockInfo::Server { ip: fds::ipv6(*ip), port: *port, l4proto: *l4proto };
             crate::event::render::push_ipv6(&mut fi.name, ip);
             let _ = write!(fi.name, ":{port}");
         }
         FdEntryInfo::Unix { source, dest, name } => {
-            fi.sock = SockInfo::Unix {
-                source: *source,
-                dest: *dest,
-            };
+            fi.sock = SockInfo::Unix { source: *source, dest: *dest };
             fi.name = name.to_vec();
         }
         FdEntryInfo::File { flags, name, dev } => {

@@ -149,8 +149,7 @@ impl ThreadInfo {
         self.cgroups.clear();
         for entry in raw.split(|c| *c == 0).filter(|e| !e.is_empty()) {
             if let Some(eq) = entry.iter().position(|c| *c == b'=') {
-                self.cgroups
-                    .push((entry[..eq].to_vec(), entry[eq + 1..].to_vec()));
+                self.cgroups.push((entry[..eq].to_vec(), entry[eq + 1..].to_vec()));
             }
         }
         self.container_id = super::container::container_id_from_cgroups(&self.cgroups);
@@ -262,11 +261,7 @@ impl ThreadTable {
 
     /// The main thread of `t`'s process (`t` itself for a main thread).
     pub fn main_thread<'a>(&'a self, t: &'a ThreadInfo) -> Option<&'a ThreadInfo> {
-        if t.is_main_thread() {
-            Some(t)
-        } else {
-            self.get(t.pid)
-        }
+        if t.is_main_thread() { Some(t) } else { self.get(t.pid) }
     }
 
     /// The parent thread of `t` (`ptid`).

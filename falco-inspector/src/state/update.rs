@@ -84,10 +84,7 @@ impl State {
         }
         self.prev_ts = self.last_ts;
         self.last_ts = evt.ts();
-        self.ctx = EventCtx {
-            lastevent_fd: -1,
-            ..EventCtx::default()
-        };
+        self.ctx = EventCtx { lastevent_fd: -1, ..EventCtx::default() };
         let etype = evt.etype();
         let eflags = evt.flags();
         let tid = evt.tid();
@@ -155,11 +152,7 @@ impl State {
 
     fn add_placeholder(&mut self, tid: i64) {
         let mut t = ThreadInfo::placeholder(tid);
-        t.nchilds = self
-            .threads
-            .iter()
-            .filter(|x| x.pid == tid && x.tid != tid)
-            .count() as u64;
+        t.nchilds = self.threads.iter().filter(|x| x.pid == tid && x.tid != tid).count() as u64;
         self.threads.insert(t);
     }
 
@@ -477,11 +470,7 @@ impl State {
                     Some(e) if e.nparams() >= 3 && usable(e.param_str(1).unwrap_or(b"")) => {
                         (e.param_str(1).unwrap_or(b""), flag(e, 2), e.param_i64(0))
                     }
-                    _ => (
-                        evt.param_str(2).unwrap_or(b""),
-                        flag(evt, 3),
-                        evt.param_i64(1),
-                    ),
+                    _ => (evt.param_str(2).unwrap_or(b""), flag(evt, 3), evt.param_i64(1)),
                 }
             }
             SYSCALL_OPEN_BY_HANDLE_AT_X => (evt.param_str(3).unwrap_or(b""), flag(evt, 2), None),
@@ -509,11 +498,7 @@ impl State {
             return;
         }
         let slot = self.fdtables.entry(pid).or_default().slot(fd);
-        slot.ftype = if flags & PPM_O_DIRECTORY != 0 {
-            FdType::Directory
-        } else {
-            FdType::FileV2
-        };
+        slot.ftype = if flags & PPM_O_DIRECTORY != 0 { FdType::Directory } else { FdType::FileV2 };
         slot.name.extend_from_slice(&self.path_buf);
         slot.name_raw.extend_from_slice(name);
         slot.openflags = flags;
@@ -589,34 +574,22 @@ impl State {
             let ip = ipv4([addr[1], addr[2], addr[3], addr[4]]);
             let port = u16::from_le_bytes([addr[5], addr[6]]);
             fi.ftype = FdType::Ipv4ServSock;
-            fi.sock = SockInfo::Server {
-                ip,
-                port,
-                l4proto: l4,
-            };
+            fi.sock = SockInfo::Server { ip, port, l4proto: l4 };
         } else if fam == AF_INET6 && addr.len() >= 19 {
             let mut a = [0u8; 16];
             a.copy_from_slice(&addr[1..17]);
             let port = u16::from_le_bytes([addr[17], addr[18]]);
             if is_v4_mapped(&a) {
                 fi.ftype = FdType::Ipv4ServSock;
-                fi.sock = SockInfo::Server {
-                    ip: ipv4([a[12], a[13], a[14], a[15]]),
-                    port,
-                    l4proto: l4,
-                };
+                fi.sock =
+                    SockInfo::Server { ip: ipv4([a[12], a[13], a[14], a[15]]), port, l4proto: l4 };
             } else {
                 fi.ftype = FdType::Ipv6ServSock;
-                fi.sock = SockInfo::Server {
-                    ip: ipv6(a),
-                    port,
-                    l4proto: l4,
-                };
+                fi.sock = SockInfo::Server { ip: ipv6(a), port, l4proto: l4 };
             }
         } else if fam == AF_UNIX {
             fi.name.clear();
-            fi.name
-                .extend_from_slice(crate::event::until_nul(&addr[1..]));
+            fi.name.extend_from_slice(crate::event::until_nul(&addr[1..]));
             fi.name_raw = fi.name.clone();
             return;
         } else {
@@ -733,10 +706,7 @@ impl State {
         let src = evt.param_u64(3).unwrap_or(0);
         let dst = evt.param_u64(4).unwrap_or(0);
         let mut fi = FdInfo::new(FdType::UnixSock, b"");
-        fi.sock = SockInfo::Unix {
-            source: src,
-            dest: dst,
-        };
+        fi.sock = SockInfo::Unix { source: src, dest: dst };
         self.add_fd(evt, fd2, fi.clone());
         self.add_fd(evt, fd1, fi);
     }
@@ -776,10 +746,7 @@ impl State {
             Some(c) => Some(c),
             None => self.enter_event(evt).and_then(|e| e.param_u64(1)),
         };
-        if !matches!(
-            cmd,
-            Some(PPM_FCNTL_F_DUPFD) | Some(PPM_FCNTL_F_DUPFD_CLOEXEC)
-        ) {
+        if !matches!(cmd, Some(PPM_FCNTL_F_DUPFD) | Some(PPM_FCNTL_F_DUPFD_CLOEXEC)) {
             return;
         }
         let Some(t) = self.threads.get(evt.tid()) else {
@@ -823,11 +790,7 @@ impl State {
         let Some(t) = self.threads.get(tid) else {
             return;
         };
-        let pid = if self.threads.get(t.pid).is_some() {
-            t.pid
-        } else {
-            tid
-        };
+        let pid = if self.threads.get(t.pid).is_some() { t.pid } else { tid };
         let cwd = self.threads.cwd(t).to_vec();
         let mut full = Vec::new();
         crate::path::concatenate(&mut full, &cwd, path);
@@ -846,10 +809,7 @@ impl State {
         let etype = evt.etype();
         let val = match evt.param_u64(1) {
             Some(v) => Some(v as u32),
-            None => self
-                .enter_event(evt)
-                .and_then(|e| e.param_u64(0))
-                .map(|v| v as u32),
+            None => self.enter_event(evt).and_then(|e| e.param_u64(0)).map(|v| v as u32),
         };
         let Some(v) = val else { return };
         if v == u32::MAX {
@@ -870,11 +830,7 @@ impl State {
             return;
         }
         let resource = match self.enter_event(evt) {
-            Some(e) => e.param_u64(if evt.etype() == SYSCALL_PRLIMIT_X {
-                1
-            } else {
-                0
-            }),
+            Some(e) => e.param_u64(if evt.etype() == SYSCALL_PRLIMIT_X { 1 } else { 0 }),
             None => return,
         };
         if resource != Some(PPM_RLIMIT_NOFILE) {
@@ -1147,17 +1103,10 @@ impl State {
         if self.threads.get(evt.tid()).is_none() {
             return;
         }
-        let old = matches!(
-            etype,
-            SYSCALL_EXECVE_8_X | SYSCALL_EXECVE_13_X | SYSCALL_EXECVE_14_X
-        );
+        let old = matches!(etype, SYSCALL_EXECVE_8_X | SYSCALL_EXECVE_13_X | SYSCALL_EXECVE_14_X);
         let enter_path: Option<(Vec<u8>, Option<i64>, u32)> = self.enter_event(evt).and_then(|e| {
             if etype == SYSCALL_EXECVEAT_X {
-                Some((
-                    e.param_str(1)?.to_vec(),
-                    e.param_i64(0),
-                    e.param_u64(2).unwrap_or(0) as u32,
-                ))
+                Some((e.param_str(1)?.to_vec(), e.param_i64(0), e.param_u64(2).unwrap_or(0) as u32))
             } else {
                 Some((e.param_str(0)?.to_vec(), None, 0))
             }
@@ -1387,23 +1336,9 @@ fn new_socket(domain: u32, stype: u32, proto: u32) -> FdInfo {
     match domain as u8 {
         AF_UNIX => fi.ftype = FdType::UnixSock,
         AF_INET | AF_INET6 => {
-            fi.ftype = if domain as u8 == AF_INET {
-                FdType::Ipv4Sock
-            } else {
-                FdType::Ipv6Sock
-            };
-            let unspec = if domain as u8 == AF_INET {
-                ipv4([0; 4])
-            } else {
-                ipv6([0; 16])
-            };
-            fi.sock = SockInfo::Tuple {
-                sip: unspec,
-                dip: unspec,
-                sport: 0,
-                dport: 0,
-                l4proto,
-            };
+            fi.ftype = if domain as u8 == AF_INET { FdType::Ipv4Sock } else { FdType::Ipv6Sock };
+            let unspec = if domain as u8 == AF_INET { ipv4([0; 4]) } else { ipv6([0; 16]) };
+            fi.sock = SockInfo::Tuple { sip: unspec, dip: unspec, sport: 0, dport: 0, l4proto };
         }
         16 => fi.ftype = FdType::Netlink,
         _ => fi.ftype = FdType::Unknown,
@@ -1431,14 +1366,7 @@ fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
 
 /// `sip:sport->dip:dport`, the name libsinsp gives a connected IP socket.
 pub(crate) fn tuple_name(fi: &mut FdInfo) {
-    if let SockInfo::Tuple {
-        sip,
-        dip,
-        sport,
-        dport,
-        ..
-    } = fi.sock
-    {
+    if let SockInfo::Tuple { sip, dip, sport, dport, .. } = fi.sock {
         fi.name.clear();
         write_ip(&mut fi.name, sip);
         let _ = write!(fi.name, ":{sport}->");
@@ -1461,13 +1389,7 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
         let dip = ipv4([addr[1], addr[2], addr[3], addr[4]]);
         let dport = u16::from_le_bytes([addr[5], addr[6]]);
         fi.ftype = FdType::Ipv4Sock;
-        fi.sock = SockInfo::Tuple {
-            sip: sip.unwrap_or(ipv4([0; 4])),
-            dip,
-            sport,
-            dport,
-            l4proto,
-        };
+        fi.sock = SockInfo::Tuple { sip: sip.unwrap_or(ipv4([0; 4])), dip, sport, dport, l4proto };
     } else if fam == AF_INET6 && addr.len() >= 19 {
         let mut a = [0u8; 16];
         a.copy_from_slice(&addr[1..17]);
@@ -1476,23 +1398,11 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
             let dip = ipv4([a[12], a[13], a[14], a[15]]);
             fi.ftype = FdType::Ipv4Sock;
             let sip = sip.filter(|s| s.is_ipv4()).unwrap_or(ipv4([0; 4]));
-            fi.sock = SockInfo::Tuple {
-                sip,
-                dip,
-                sport,
-                dport,
-                l4proto,
-            };
+            fi.sock = SockInfo::Tuple { sip, dip, sport, dport, l4proto };
         } else {
             fi.ftype = FdType::Ipv6Sock;
             let sip = sip.filter(|s| s.is_ipv6()).unwrap_or(ipv6([0; 16]));
-            fi.sock = SockInfo::Tuple {
-                sip,
-                dip: ipv6(a),
-                sport,
-                dport,
-                l4proto,
-            };
+            fi.sock = SockInfo::Tuple { sip, dip: ipv6(a), sport, dport, l4proto };
         }
     } else if fam == AF_UNIX {
         fi.name.clear();
@@ -1527,12 +1437,7 @@ fn update_tuple(fi: &mut FdInfo, t: &[u8]) -> bool {
                     && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|c| *c == 0))
             };
             if mapped(&s) && mapped(&d) {
-                (
-                    ipv4([s[12], s[13], s[14], s[15]]),
-                    sp,
-                    ipv4([d[12], d[13], d[14], d[15]]),
-                    dp,
-                )
+                (ipv4([s[12], s[13], s[14], s[15]]), sp, ipv4([d[12], d[13], d[14], d[15]]), dp)
             } else {
                 (ipv6(s), sp, ipv6(d), dp)
             }
@@ -1541,28 +1446,14 @@ fn update_tuple(fi: &mut FdInfo, t: &[u8]) -> bool {
             fi.ftype = FdType::UnixSock;
             let src = u64::from_le_bytes(t[1..9].try_into().unwrap_or([0; 8]));
             let dst = u64::from_le_bytes(t[9..17].try_into().unwrap_or([0; 8]));
-            fi.sock = SockInfo::Unix {
-                source: src,
-                dest: dst,
-            };
+            fi.sock = SockInfo::Unix { source: src, dest: dst };
             return true;
         }
         _ => return false,
     };
     let v4 = tsip.is_ipv4();
-    let new_type = if v4 {
-        FdType::Ipv4Sock
-    } else {
-        FdType::Ipv6Sock
-    };
-    if let SockInfo::Tuple {
-        sip,
-        dip,
-        sport,
-        dport,
-        ..
-    } = fi.sock
-    {
+    let new_type = if v4 { FdType::Ipv4Sock } else { FdType::Ipv6Sock };
+    if let SockInfo::Tuple { sip, dip, sport, dport, .. } = fi.sock {
         let same = (sip, sport, dip, dport) == (tsip, tsport, tdip, tdport)
             || (sip, sport, dip, dport) == (tdip, tdport, tsip, tsport);
         if fi.ftype == new_type && same {
@@ -1583,13 +1474,7 @@ fn update_tuple(fi: &mut FdInfo, t: &[u8]) -> bool {
         l4proto = l4::UDP;
     }
     fi.ftype = new_type;
-    fi.sock = SockInfo::Tuple {
-        sip: tsip,
-        dip,
-        sport: tsport,
-        dport,
-        l4proto,
-    };
+    fi.sock = SockInfo::Tuple { sip: tsip, dip, sport: tsport, dport, l4proto };
     true
 }
 
@@ -1609,21 +1494,8 @@ fn name_socket(fi: &mut FdInfo, t: &[u8]) {
 
 /// Swaps the two ends of a connected socket.
 fn swap_ends(fi: &mut FdInfo) {
-    if let SockInfo::Tuple {
-        sip,
-        dip,
-        sport,
-        dport,
-        l4proto,
-    } = fi.sock
-    {
-        fi.sock = SockInfo::Tuple {
-            sip: dip,
-            dip: sip,
-            sport: dport,
-            dport: sport,
-            l4proto,
-        };
+    if let SockInfo::Tuple { sip, dip, sport, dport, l4proto } = fi.sock {
+        fi.sock = SockInfo::Tuple { sip: dip, dip: sip, sport: dport, dport: sport, l4proto };
     }
 }
 
@@ -1632,11 +1504,7 @@ fn swap_ends(fi: &mut FdInfo) {
 /// destination port is not its own; otherwise by direction.
 fn guess_role(tbl: &super::FdTable, fd: i64, incoming: bool) -> u32 {
     let Some(SockInfo::Tuple { sport, dport, .. }) = tbl.get(fd).map(|f| f.sock) else {
-        return if incoming {
-            fdflags::ROLE_SERVER
-        } else {
-            fdflags::ROLE_CLIENT
-        };
+        return if incoming { fdflags::ROLE_SERVER } else { fdflags::ROLE_CLIENT };
     };
     let bound = tbl.iter().any(|(_, f)| match (f.ftype, f.sock) {
         (FdType::Ipv4Sock, SockInfo::Tuple { dport: p, .. }) => p == dport,
@@ -1652,9 +1520,5 @@ fn guess_role(tbl: &super::FdTable, fd: i64, incoming: bool) -> u32 {
     if !client_port {
         return fdflags::ROLE_SERVER;
     }
-    if incoming {
-        fdflags::ROLE_SERVER
-    } else {
-        fdflags::ROLE_CLIENT
-    }
+    if incoming { fdflags::ROLE_SERVER } else { fdflags::ROLE_CLIENT }
 }

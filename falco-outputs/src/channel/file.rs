@@ -49,16 +49,9 @@ impl FileChannel {
 
     fn open(&mut self) -> Result<(), ChannelError> {
         if self.file.is_none() {
-            let f = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(&self.path)
-                .map_err(|e| {
-                    ChannelError::io(
-                        format!("failed to open output file {}", self.path.display()),
-                        e,
-                    )
-                })?;
+            let f = OpenOptions::new().append(true).create(true).open(&self.path).map_err(|e| {
+                ChannelError::io(format!("failed to open output file {}", self.path.display()), e)
+            })?;
             // Unbuffered: every line goes out in one write(2) (see `emit`).
             let cap = if self.buffered { 64 * 1024 } else { 0 };
             self.file = Some(BufWriter::with_capacity(cap, f));
@@ -107,9 +100,7 @@ impl Channel for FileChannel {
 
     fn flush(&mut self) -> Result<(), ChannelError> {
         match &mut self.file {
-            Some(f) => f
-                .flush()
-                .map_err(|e| ChannelError::io("flushing output file", e)),
+            Some(f) => f.flush().map_err(|e| ChannelError::io("flushing output file", e)),
             None => Ok(()),
         }
     }

@@ -50,10 +50,7 @@ impl HttpChannel {
     ) -> Result<HttpChannel, Error> {
         let url = unquote(&cfg.url);
         if url.is_empty() {
-            return Err(Error::new(ErrorKind::MissingOption {
-                output: "http",
-                option: "url",
-            }));
+            return Err(Error::new(ErrorKind::MissingOption { output: "http", option: "url" }));
         }
         let tls = tls_config(cfg)?;
         let agent: Agent = Agent::config_builder()
@@ -69,8 +66,7 @@ impl HttpChannel {
         }
         for (k, v) in &cfg.custom_headers {
             let valid_name = !k.is_empty()
-                && k.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !valid_name || v.bytes().any(|b| b == b'\r' || b == b'\n') {
                 return Err(Error::new(ErrorKind::Http(format!(
                     "invalid custom header {k:?}: {v:?}"
@@ -81,11 +77,7 @@ impl HttpChannel {
         Ok(HttpChannel {
             agent,
             url,
-            content_type: if json {
-                "application/json"
-            } else {
-                "text/plain"
-            },
+            content_type: if json { "application/json" } else { "text/plain" },
             user_agent: cfg.user_agent.clone(),
             headers,
             echo: cfg.echo,
@@ -94,10 +86,7 @@ impl HttpChannel {
     }
 
     fn post(&self, body: &str) -> Result<(), ureq::Error> {
-        let mut req = self
-            .agent
-            .post(&self.url)
-            .header("Content-Type", self.content_type);
+        let mut req = self.agent.post(&self.url).header("Content-Type", self.content_type);
         if !self.user_agent.is_empty() {
             req = req.header("User-Agent", &self.user_agent);
         }
@@ -167,11 +156,7 @@ fn unquote(url: &str) -> String {
 }
 
 fn tls_err(what: &'static str, path: &Path, reason: impl ToString) -> Error {
-    Error::new(ErrorKind::Tls {
-        what,
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    })
+    Error::new(ErrorKind::Tls { what, path: path.to_path_buf(), reason: reason.to_string() })
 }
 
 /// Every certificate in a PEM file.
@@ -260,11 +245,7 @@ mod tests {
             ..HttpOutput::default()
         };
         let e = HttpChannel::new(&cfg, true).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("http output: ca_cert /nonexistent/ca.pem:"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("http output: ca_cert /nonexistent/ca.pem:"), "{e}");
         let cfg = HttpOutput {
             url: "https://127.0.0.1:1/".into(),
             mtls: true,
@@ -272,11 +253,7 @@ mod tests {
             ..HttpOutput::default()
         };
         let e = HttpChannel::new(&cfg, true).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("client_cert /nonexistent/client.crt"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("client_cert /nonexistent/client.crt"), "{e}");
         let cfg = HttpOutput {
             url: "http://127.0.0.1:1/".into(),
             custom_headers: [("X-Bad\n".to_string(), "v".to_string())].into(),

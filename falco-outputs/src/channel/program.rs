@@ -39,12 +39,7 @@ pub struct ProgramChannel {
 impl ProgramChannel {
     /// A channel feeding `program`; `keep_alive` and `buffered` as in `falco.yaml`.
     pub fn new(program: impl Into<String>, keep_alive: bool, buffered: bool) -> ProgramChannel {
-        ProgramChannel {
-            program: program.into(),
-            keep_alive,
-            buffered,
-            running: None,
-        }
+        ProgramChannel { program: program.into(), keep_alive, buffered, running: None }
     }
 
     fn start(&mut self) -> Result<(), ChannelError> {
@@ -55,10 +50,7 @@ impl ProgramChannel {
                 .stdin(Stdio::piped())
                 .spawn()
                 .map_err(|e| {
-                    ChannelError::io(
-                        format!("Failed to open program output: {}", self.program),
-                        e,
-                    )
+                    ChannelError::io(format!("Failed to open program output: {}", self.program), e)
                 })?;
             let Some(stdin) = child.stdin.take() else {
                 let _ = child.kill();

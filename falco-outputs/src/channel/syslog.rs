@@ -32,11 +32,7 @@ impl SyslogChannel {
     pub fn new() -> SyslogChannel {
         let ident = std::env::args_os()
             .next()
-            .and_then(|a| {
-                Path::new(&a)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-            })
+            .and_then(|a| Path::new(&a).file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "falco".into());
         SyslogChannel::with_socket(DEFAULT_SYSLOG_SOCKET, ident)
     }
@@ -59,8 +55,7 @@ fn send(socket: &mut Option<UnixDatagram>, path: &Path, bytes: &[u8]) -> Result<
         None => {
             let context = || format!("connecting to syslog socket {}", path.display());
             let s = UnixDatagram::unbound().map_err(|e| ChannelError::io(context(), e))?;
-            s.connect(path)
-                .map_err(|e| ChannelError::io(context(), e))?;
+            s.connect(path).map_err(|e| ChannelError::io(context(), e))?;
             socket.insert(s)
         }
     };

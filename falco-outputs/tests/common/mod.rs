@@ -32,10 +32,7 @@ pub struct Collect {
 
 impl Collect {
     pub fn slow(delay: Duration) -> Collect {
-        Collect {
-            delay,
-            ..Collect::default()
-        }
+        Collect { delay, ..Collect::default() }
     }
 
     pub fn lines(&self) -> Vec<String> {
@@ -80,10 +77,7 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -125,9 +119,7 @@ impl HttpServer {
                         let (r, s, tls) = (Arc::clone(&r), Arc::clone(&s), tls.clone());
                         conns.push(std::thread::spawn(move || {
                             stream.set_nonblocking(false).unwrap();
-                            stream
-                                .set_read_timeout(Some(Duration::from_millis(50)))
-                                .unwrap();
+                            stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
                             match tls {
                                 None => serve(stream, &r, &s, status, delay),
                                 Some(cfg) => {
@@ -145,12 +137,7 @@ impl HttpServer {
                 let _ = c.join();
             }
         });
-        HttpServer {
-            addr,
-            requests,
-            stop,
-            thread: Some(thread),
-        }
+        HttpServer { addr, requests, stop, thread: Some(thread) }
     }
 
     pub fn url(&self) -> String {
@@ -230,11 +217,7 @@ fn serve<S: Read + Write>(
         std::thread::sleep(delay);
         let answer = format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nok");
         let out = reader.get_mut();
-        if out
-            .write_all(answer.as_bytes())
-            .and_then(|()| out.flush())
-            .is_err()
-        {
+        if out.write_all(answer.as_bytes()).and_then(|()| out.flush()).is_err() {
             return;
         }
     }
