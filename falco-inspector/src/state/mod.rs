@@ -151,7 +151,10 @@ impl State {
             self.recount_children();
         } else if matches!(bt, btype::FDL | btype::FDL_INT | btype::FDL_V2) {
             let mut added = Vec::new();
-            block::parse_fd_list(bt, body, |tid, e| added.push((tid, fd_from_entry(&e), e.fd)))?;
+            let ifaces = &self.ifaces;
+            block::parse_fd_list(bt, body, |tid, e| {
+                added.push((tid, fd_from_entry(&e, ifaces), e.fd))
+            })?;
             for (tid, info, fd) in added {
                 let pid = self.threads.get(tid).map_or(tid, |t| t.pid);
                 self.fd_table_mut(pid).insert(fd, info);
@@ -260,7 +263,10 @@ pub(crate) fn infer_local_end(ifaces: &[Iface], fi: &mut FdInfo) {
 }
 
 /// Builds an [`FdInfo`] from an fd-list entry, naming it as libsinsp does.
-fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
+/// As libsinsp imports fds from the capture (`add_fd_from_scap`): TCP sockets are
+/// connected, IPv4-mapped IPv6 sockets are IPv4, an unspecified local end is inferred from
+/// the interfaces, and unix sockets are servers when they have a path.
+fn fd_from_entry(e: &block::FdEntry<'_>, ifaces: &[Iface]) -> FdInfo {
     use std::io::Write;
     let mut fi = FdInfo::new(FdType::from_u8(e.ftype), b"");
     fi.ino = e.ino;
@@ -274,16 +280,34 @@ fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
                 dport: *dport,
                 l4proto: *l4proto,
             };
+            if *l4proto == fds::l4::TCP {
+                fi.flags |= fds::fdflags::SOCKET_CONNECTED;
+            }
+            infer_local_end(ifaces, &mut fi);
             update::tuple_name(&mut fi);
         }
         FdEntryInfo::Ipv6Sock { sip, dip, sport, dport, l4proto } => {
-            fi.sock = SockInfo::Tuple {
-                sip: fds::ipv6(*sip),
-                dip: fds::ipv6(*dip),
-                sport: *sport,
-                dport: *dport,
-                l4proto: *l4proto,
+            let mapped = |a: &[u8; 16]| {
+                a[..10].iter().all(|c| *c == 0)
+                    && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|c| *c == 0))
             };
+            let (s, d) = if mapped(sip) && mapped(dip) {
+                fi.ftype = FdType::Ipv4Sock;
+                (
+                    fds::ipv4([sip[12], sip[13], sip[14], sip[15]]),
+                    fds::ipv4([dip[12], dip[13], dip[14], dip[15]]),
+                )
+            } else {
+                (fds::ipv6(*sip), fds::ipv6(*dip))
+            };
+            fi.sock =
+                SockInfo::Tuple { sip: s, dip: d, sport: *sport, dport: *dport, l4proto: *l4proto };
+            if *l4proto == fds::l4::TCP {
+                fi.flags |= fds::fdflags::SOCKET_CONNECTED;
+            }
+            if fi.ftype == FdType::Ipv4Sock {
+                infer_local_end(ifaces, &mut fi);
+            }
             update::tuple_name(&mut fi);
         }
         FdEntryInfo::Ipv4Serv { ip, port, l4proto } => {
@@ -298,6 +322,8 @@ fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
         FdEntryInfo::Unix { source, dest, name } => {
             fi.sock = SockInfo::Unix { source: *source, dest: *dest };
             fi.name = name.to_vec();
+            fi.flags |=
+                if name.is_empty() { fds::fdflags::ROLE_CLIENT } else { fds::fdflags::ROLE_SERVER };
         }
         FdEntryInfo::File { flags, name, dev } => {
             fi.openflags = *flags;
