@@ -435,11 +435,6 @@ impl std::fmt::Display for Ipv6Text {
     }
 }
 
-fn is_v4_mapped(b: &[u8]) -> bool {
-    b[..10].iter().all(|c| *c == 0)
-        && ((b[10] == 0xff && b[11] == 0xff) || b[10..16].iter().all(|c| *c == 0))
-}
-
 fn sockaddr(val: &mut Vec<u8>, p: &[u8], _l4: u8) {
     let Some(&fam) = p.first() else {
         val.extend_from_slice(b"NULL");
@@ -493,7 +488,7 @@ fn socktuple(val: &mut Vec<u8>, p: &[u8]) {
                 let (s6, d6) = (&p[1..17], &p[19..35]);
                 let sp = u16::from_le_bytes([p[17], p[18]]);
                 let dp = u16::from_le_bytes([p[35], p[36]]);
-                if is_v4_mapped(s6) && is_v4_mapped(d6) {
+                if crate::state::fds::ipv4_mapped(s6) && crate::state::fds::ipv4_mapped(d6) {
                     let _ = write!(
                         val,
                         "{}.{}.{}.{}:{}->{}.{}.{}.{}:{}",

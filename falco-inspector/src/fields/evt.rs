@@ -446,14 +446,14 @@ fn abspath(evt: &SyscallEvent<'_>, arg: &FieldArg, out: &mut ValueSink<'_>, sc: 
     let Some(t) = evt.thread() else { return };
     let state = evt.state();
     sc.b.clear();
-    if dirfd == render::PPM_AT_FDCWD {
-        sc.b.extend_from_slice(state.threads.cwd(t));
-    } else {
-        let Some(fi) = state.fd_of(t, dirfd) else {
-            return;
-        };
-        sc.b.extend_from_slice(&fi.name);
-        sc.b.push(b'/');
+    if !crate::state::push_base_dir(
+        &state.threads,
+        state.fd_table(t.pid),
+        t,
+        Some(dirfd),
+        &mut sc.b,
+    ) {
+        return;
     }
     crate::path::concatenate(&mut sc.a, &sc.b, path);
     out.push_bytes(&sc.a);

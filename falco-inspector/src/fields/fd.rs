@@ -189,15 +189,16 @@ fn name_from_creator(evt: &SyscallEvent<'_>, sc: &mut Scratch) -> Option<()> {
             let t = evt.thread()?;
             let state = evt.state();
             sc.b.clear();
-            if name.first() != Some(&b'/') {
-                if dirfd == crate::event::render::PPM_AT_FDCWD {
-                    sc.b.extend_from_slice(state.threads.cwd(t));
-                } else if let Some(fi) = state.fd_of(t, dirfd) {
-                    sc.b.extend_from_slice(&fi.name);
-                    sc.b.push(b'/');
-                } else {
-                    sc.b.extend_from_slice(b"<UNKNOWN>/");
-                }
+            if name.first() != Some(&b'/')
+                && !crate::state::push_base_dir(
+                    &state.threads,
+                    state.fd_table(t.pid),
+                    t,
+                    Some(dirfd),
+                    &mut sc.b,
+                )
+            {
+                sc.b.extend_from_slice(b"<UNKNOWN>/");
             }
             crate::path::concatenate(&mut sc.a, &sc.b, name);
         }

@@ -7,7 +7,6 @@ use falco_engine::{FieldArg, FieldType as T, ValueSink};
 use super::{Def, Kind, Scratch, def};
 use crate::capture::SyscallEvent;
 use crate::event::codes::*;
-use crate::event::render::PPM_AT_FDCWD;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum F {
@@ -125,15 +124,7 @@ pub(crate) fn extract(
     let state = evt.state();
     sc.b.clear();
     let dirfd = dirfd_name.and_then(|n| raw.param_index(n)).and_then(|i| raw.param_i64(i));
-    match dirfd {
-        None | Some(PPM_AT_FDCWD) => sc.b.extend_from_slice(state.threads.cwd(t)),
-        Some(d) => {
-            if let Some(fi) = state.fd_of(t, d) {
-                sc.b.extend_from_slice(&fi.name);
-                sc.b.push(b'/');
-            }
-        }
-    }
+    crate::state::push_base_dir(&state.threads, state.fd_table(t.pid), t, dirfd, &mut sc.b);
     crate::path::concatenate(&mut sc.a, &sc.b, path);
     out.push_bytes(&sc.a);
 }

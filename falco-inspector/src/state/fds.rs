@@ -259,6 +259,14 @@ impl FdInfo {
     }
 }
 
+/// libsinsp's `is_ipv4_mapped_ipv6`: `::ffff:a.b.c.d`, or the all-zero address (which
+/// libsinsp also treats as IPv4).
+pub(crate) fn ipv4_mapped(a: &[u8]) -> bool {
+    a.len() >= 16
+        && a[..10].iter().all(|c| *c == 0)
+        && ((a[10] == 0xff && a[11] == 0xff) || a[10..16].iter().all(|c| *c == 0))
+}
+
 /// `a.b.c.d` of 4 bytes in network order.
 pub fn ipv4(b: [u8; 4]) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(b))

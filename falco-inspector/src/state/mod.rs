@@ -24,6 +24,32 @@ use crate::event::render::Resolve;
 use crate::scap::block::{self, BlockError, FdEntryInfo};
 use crate::scap::btype;
 
+/// Appends to `out` the directory a relative path of thread `t` is relative to, with a
+/// trailing `/`: its cwd (no dirfd, or `AT_FDCWD`) or the path of directory fd `dirfd`
+/// (libsinsp's `parse_dirfd`). Returns false, appending nothing, if the dirfd is unknown.
+pub(crate) fn push_base_dir(
+    threads: &ThreadTable,
+    fds: Option<&FdTable>,
+    t: &ThreadInfo,
+    dirfd: Option<i64>,
+    out: &mut Vec<u8>,
+) -> bool {
+    match dirfd {
+        None | Some(crate::event::render::PPM_AT_FDCWD) => {
+            out.extend_from_slice(threads.cwd(t));
+            true
+        }
+        Some(d) => match fds.and_then(|f| f.get(d)) {
+            Some(dir) => {
+                out.extend_from_slice(&dir.name);
+                out.push(b'/');
+                true
+            }
+            None => false,
+        },
+    }
+}
+
 /// One address of a network interface (from the capture's interface list).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Iface {
@@ -287,11 +313,7 @@ fn fd_from_entry(e: &block::FdEntry<'_>, ifaces: &[Iface]) -> FdInfo {
             update::tuple_name(&mut fi);
         }
         FdEntryInfo::Ipv6Sock { sip, dip, sport, dport, l4proto } => {
-            let mapped = |a: &[u8; 16]| {
-                a[..10].iter().all(|c| *c == 0)
-                    && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|c| *c == 0))
-            };
-            let (s, d) = if mapped(sip) && mapped(dip) {
+            let (s, d) = if fds::ipv4_mapped(sip) && fds::ipv4_mapped(dip) {
                 fi.ftype = FdType::Ipv4Sock;
                 (
                     fds::ipv4([sip[12], sip[13], sip[14], sip[15]]),

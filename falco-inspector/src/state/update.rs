@@ -479,19 +479,11 @@ impl State {
         // The absolute path: the name alone, or under the cwd or the dirfd's directory.
         let buf = &mut self.path_buf;
         buf.clear();
-        if name.first() != Some(&b'/') && !name.is_empty() {
-            match dirfd {
-                None | Some(crate::event::render::PPM_AT_FDCWD) => {
-                    buf.extend_from_slice(self.threads.cwd(t));
-                }
-                Some(d) => match self.fdtables.get(&pid).and_then(|f| f.get(d)) {
-                    Some(dir) => {
-                        buf.extend_from_slice(&dir.name);
-                        buf.push(b'/');
-                    }
-                    None => buf.extend_from_slice(b"<UNKNOWN>/"),
-                },
-            }
+        if name.first() != Some(&b'/')
+            && !name.is_empty()
+            && !super::push_base_dir(&self.threads, self.fdtables.get(&pid), t, dirfd, buf)
+        {
+            buf.extend_from_slice(b"<UNKNOWN>/");
         }
         crate::path::append(buf, name);
         if fd < 0 {
@@ -511,28 +503,18 @@ impl State {
         self.ctx.name_changed = named;
     }
 
-    /// The directory a relative `name` is relative to: the dirfd's path or the cwd
-    /// (libsinsp's `parse_dirfd`), with a trailing `/`.
+    /// The directory a relative `name` is relative to (empty for absolute names), with a
+    /// trailing `/`; `<UNKNOWN>/` for an unknown dirfd, as libsinsp does.
     fn dir_base(&self, evt: &RawEvent<'_>, dirfd: Option<i64>, name: &[u8]) -> Vec<u8> {
-        let Some(t) = self.threads.get(evt.tid()) else {
-            return Vec::new();
-        };
-        let cwd = self.threads.cwd(t).to_vec();
+        let mut out = Vec::new();
+        let Some(t) = self.threads.get(evt.tid()) else { return out };
         if name.first() == Some(&b'/') {
-            return Vec::new();
+            return out;
         }
-        match dirfd {
-            None => cwd,
-            Some(crate::event::render::PPM_AT_FDCWD) => cwd,
-            Some(d) => match self.fd_of(t, d) {
-                Some(fi) => {
-                    let mut b = fi.name.clone();
-                    b.push(b'/');
-                    b
-                }
-                None => b"<UNKNOWN>/".to_vec(),
-            },
+        if !super::push_base_dir(&self.threads, self.fdtables.get(&t.pid), t, dirfd, &mut out) {
+            out.extend_from_slice(b"<UNKNOWN>/");
         }
+        out
     }
 
     fn parse_socket_exit(&mut self, evt: &RawEvent<'_>) {
@@ -579,7 +561,7 @@ impl State {
             let mut a = [0u8; 16];
             a.copy_from_slice(&addr[1..17]);
             let port = u16::from_le_bytes([addr[17], addr[18]]);
-            if is_v4_mapped(&a) {
+            if super::fds::ipv4_mapped(&a) {
                 fi.ftype = FdType::Ipv4ServSock;
                 fi.sock =
                     SockInfo::Server { ip: ipv4([a[12], a[13], a[14], a[15]]), port, l4proto: l4 };
@@ -1311,10 +1293,6 @@ pub(crate) struct ParentView {
     pub exe_ino_mtime: u64,
 }
 
-fn is_v4_mapped(a: &[u8; 16]) -> bool {
-    a[..10].iter().all(|c| *c == 0) && a[10] == 0xff && a[11] == 0xff
-}
-
 /// A new socket fd from `socket(domain, type, protocol)`.
 fn new_socket(domain: u32, stype: u32, proto: u32) -> FdInfo {
     const SOCK_STREAM: u32 = 1;
@@ -1394,7 +1372,7 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
         let mut a = [0u8; 16];
         a.copy_from_slice(&addr[1..17]);
         let dport = u16::from_le_bytes([addr[17], addr[18]]);
-        if is_v4_mapped(&a) {
+        if super::fds::ipv4_mapped(&a) {
             let dip = ipv4([a[12], a[13], a[14], a[15]]);
             fi.ftype = FdType::Ipv4Sock;
             let sip = sip.filter(|s| s.is_ipv4()).unwrap_or(ipv4([0; 4]));
@@ -1432,11 +1410,7 @@ fn update_tuple(fi: &mut FdInfo, t: &[u8]) -> bool {
             d.copy_from_slice(&t[19..35]);
             let sp = u16::from_le_bytes([t[17], t[18]]);
             let dp = u16::from_le_bytes([t[35], t[36]]);
-            let mapped = |a: &[u8; 16]| {
-                a[..10].iter().all(|c| *c == 0)
-                    && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|c| *c == 0))
-            };
-            if mapped(&s) && mapped(&d) {
+            if super::fds::ipv4_mapped(&s) && super::fds::ipv4_mapped(&d) {
                 (ipv4([s[12], s[13], s[14], s[15]]), sp, ipv4([d[12], d[13], d[14], d[15]]), dp)
             } else {
                 (ipv6(s), sp, ipv6(d), dp)
