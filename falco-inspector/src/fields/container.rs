@@ -104,7 +104,7 @@ pub(crate) fn extract(f: F, evt: &SyscallEvent<'_>, _arg: &FieldArg, out: &mut V
             }
             return;
         }
-        Name if host => {
+        Name | Type if host => {
             out.push_str("host");
             return;
         }

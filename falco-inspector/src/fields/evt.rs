@@ -539,7 +539,23 @@ pub(crate) fn render_text(
                 _ => write!(out, "{y:04}-{mo:02}-{da:02}T{h:02}:{m:02}:{s:02}.{ns:09}+0000"),
             }
         }
-        F::RawtimeNs | F::ReltimeNs | F::LatencyNs | F::DeltatimeNs => return None,
+        // libsinsp prints these with PF_10_PADDED_DEC (`%09`).
+        F::Reltime | F::ReltimeNs | F::RawtimeNs | F::LatencyNs | F::DeltatimeNs => {
+            let state = evt.state();
+            let v = match f {
+                F::Reltime => ts.saturating_sub(state.first_ts),
+                F::ReltimeNs => ts.saturating_sub(state.first_ts) % 1_000_000_000,
+                F::RawtimeNs => ns,
+                F::DeltatimeNs => ts.saturating_sub(state.prev_ts) % 1_000_000_000,
+                _ => match evt.thread() {
+                    Some(t) if evt.raw().category() & cat::INTERNAL == 0 => {
+                        t.parse.latency % 1_000_000_000
+                    }
+                    _ => return Some(false),
+                },
+            };
+            write!(out, "{v:09}")
+        }
         _ => return None,
     };
     Some(r.is_ok())

@@ -292,6 +292,14 @@ pub(crate) fn extract(
         out.push_i64(evt.ctx().lastevent_fd);
         return;
     }
+    if f == Uid {
+        // The thread id followed by the fd number, known fd or not.
+        out.push_str_with(|w| {
+            use std::fmt::Write;
+            let _ = write!(w, "{}{}", raw.tid(), evt.ctx().lastevent_fd);
+        });
+        return;
+    }
     let Some(fi) = fd else {
         // The fd is not (yet) known: some fields come from the creating syscall.
         match f {
@@ -492,10 +500,7 @@ pub(crate) fn extract(
             };
             out.push_bool(v);
         }
-        Uid => out.push_str_with(|w| {
-            use std::fmt::Write;
-            let _ = write!(w, "{}{}", raw.tid(), evt.ctx().lastevent_fd);
-        }),
+        Uid => {}
         Connected => out.push_bool(fi.flags & crate::state::fds::fdflags::SOCKET_CONNECTED != 0),
         NameChanged => out.push_bool(evt.ctx().name_changed),
         CipName | SipName | LipName | RipName => {}

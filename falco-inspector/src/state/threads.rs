@@ -139,9 +139,10 @@ impl ThreadInfo {
         split_nul(raw, &mut self.args);
     }
 
-    /// Sets `env` from NUL-separated bytes.
+    /// Sets `env` from NUL-separated bytes; like libsinsp, stops where only NULs are left.
     pub fn set_env(&mut self, raw: &[u8]) {
-        split_nul(raw, &mut self.env);
+        let end = raw.iter().rposition(|c| *c != 0).map_or(0, |p| p + 1);
+        split_nul(&raw[..end], &mut self.env);
     }
 
     /// Sets `cgroups` from NUL-separated `subsys=path` entries.
