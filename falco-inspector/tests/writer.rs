@@ -342,3 +342,329 @@ fn sysdig_reads_what_we_write_with_the_same_values() {
     }
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }
+
+/// Fields compared with sysdig on the file/socket fixture: every field sysdig 0.29.3 knows
+/// whose value a capture determines, but `evt.args`/`evt.info` (table era, see above) and
+/// `proc.is_exe_writable` (sysdig 0.29.3 reads it from a parameter old execve events lack),
+/// and `fd.dev*`, which sysdig 0.29.3 leaves uninitialized for fds that are not files.
+const WIDE_FIELDS: &[&str] = &[
+    "container.id",
+    "container.image",
+    "container.image.digest",
+    "container.image.id",
+    "container.image.repository",
+    "container.image.tag",
+    "container.privileged",
+    "container.type",
+    "evt.buflen",
+    "evt.category",
+    "evt.cpu",
+    "evt.dir",
+    "evt.failed",
+    "evt.io_dir",
+    "evt.is_io",
+    "evt.is_io_read",
+    "evt.is_io_write",
+    "evt.is_open_exec",
+    "evt.is_open_read",
+    "evt.is_open_write",
+    "evt.is_syslog",
+    "evt.is_wait",
+    "evt.num",
+    "evt.rawres",
+    "evt.rawtime",
+    "evt.rawtime.ns",
+    "evt.rawtime.s",
+    "evt.reltime",
+    "evt.reltime.ns",
+    "evt.reltime.s",
+    "evt.res",
+    "evt.time",
+    "evt.time.iso8601",
+    "evt.time.s",
+    "evt.type",
+    "fd.cip",
+    "fd.connected",
+    "fd.containerdirectory",
+    "fd.containername",
+    "fd.cport",
+    "fd.directory",
+    "fd.filename",
+    "fd.is_server",
+    "fd.lip",
+    "fd.lport",
+    "fd.name_changed",
+    "fd.num",
+    "fd.rip",
+    "fd.rport",
+    "fd.sip",
+    "fd.sockfamily",
+    "fd.sport",
+    "fd.type",
+    "fd.typechar",
+    "fd.uid",
+    "group.gid",
+    "proc.args",
+    "proc.cmdline",
+    "proc.cwd",
+    "proc.duration",
+    "proc.env",
+    "proc.exe",
+    "proc.exeline",
+    "proc.exepath",
+    "proc.fdlimit",
+    "proc.fdopencount",
+    "proc.is_container_healthcheck",
+    "proc.is_container_liveness_probe",
+    "proc.is_container_readiness_probe",
+    "proc.loginshellid",
+    "proc.nchilds",
+    "proc.nthreads",
+    "proc.pcmdline",
+    "proc.pid",
+    "proc.pname",
+    "proc.ppid",
+    "proc.sid",
+    "proc.sname",
+    "proc.tty",
+    "proc.vmrss",
+    "proc.vmsize",
+    "proc.vmswap",
+    "proc.vpgid",
+    "proc.vpid",
+    "syscall.type",
+    "thread.cgroups",
+    "thread.ismain",
+    "thread.pfmajor",
+    "thread.pfminor",
+    "thread.tid",
+    "thread.vtid",
+    "user.homedir",
+    "user.loginname",
+    "user.loginuid",
+    "user.shell",
+    "user.uid",
+    "proc.name",
+    "user.name",
+    "group.name",
+    "fd.name",
+    "container.name",
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.apid[1]",
+];
+
+/// A process working with files, directories, pipes, dups and an IPv6 listening socket,
+/// using only event types sysdig 0.29.3 knows.
+fn write_file_socket_fixture(path: &Path) {
+    let mut w = Writer::create(path).unwrap();
+    w.iface("lo", ip("::1"));
+    w.iface("lo", ip("127.0.0.1"));
+    w.user(0, 0, "root", "/root", "/bin/bash");
+    w.group(0, "root");
+    w.thread(1, 1, 0, "systemd", "/sbin/init", &[], "/", 0, 0).unwrap();
+    w.thread(42, 42, 1, "worker", "/usr/bin/worker", &["--serve"], "/srv", 0, 0).unwrap();
+    w.fd(42, 0, FdSpec::File { name: "/dev/null".into(), flags: 1 }).unwrap();
+    let mut ts = 1_600_000_000_000_000_000u64;
+    let mut ev = |w: &mut Writer<_>, etype: u16, args: &[(&str, Arg<'_>)]| {
+        ts += 777;
+        w.event(EventBuilder::typed(ts, 42, etype, args)).unwrap();
+    };
+    let s = |v: &'static str| Arg::Str(v);
+    let i = Arg::Int;
+    ev(&mut w, SYSCALL_MKDIRAT_E, &[]);
+    ev(
+        &mut w,
+        SYSCALL_MKDIRAT_X,
+        &[("res", i(0)), ("dirfd", i(-100)), ("path", s("data")), ("mode", i(0o755))],
+    );
+    ev(&mut w, SYSCALL_CHDIR_E, &[]);
+    ev(&mut w, SYSCALL_CHDIR_X, &[("res", i(0)), ("path", s("data"))]);
+    ev(
+        &mut w,
+        SYSCALL_OPENAT_2_E,
+        &[("dirfd", i(-100)), ("name", s("../data/./in.txt")), ("flags", i(1))],
+    );
+    ev(
+        &mut w,
+        SYSCALL_OPENAT_2_X,
+        &[("fd", i(3)), ("dirfd", i(-100)), ("name", s("../data/./in.txt")), ("flags", i(1))],
+    );
+    ev(
+        &mut w,
+        SYSCALL_OPENAT_2_E,
+        &[("dirfd", i(-100)), ("name", s("/srv")), ("flags", i(1 << 10))],
+    );
+    ev(
+        &mut w,
+        SYSCALL_OPENAT_2_X,
+        &[("fd", i(4)), ("dirfd", i(-100)), ("name", s("/srv")), ("flags", i(1 | (1 << 10)))],
+    );
+    ev(&mut w, SYSCALL_OPENAT_2_E, &[("dirfd", i(4)), ("name", s("out.log")), ("flags", i(2 | 4))]);
+    ev(
+        &mut w,
+        SYSCALL_OPENAT_2_X,
+        &[
+            ("fd", i(5)),
+            ("dirfd", i(4)),
+            ("name", s("out.log")),
+            ("flags", i(2 | 4)),
+            ("mode", i(0o644)),
+        ],
+    );
+    ev(&mut w, SYSCALL_WRITE_E, &[("fd", i(5)), ("size", i(3))]);
+    ev(&mut w, SYSCALL_WRITE_X, &[("res", i(3)), ("data", Arg::Bytes(b"ok\n"))]);
+    ev(&mut w, SYSCALL_DUP_E, &[("fd", i(5))]);
+    ev(&mut w, SYSCALL_DUP_X, &[("res", i(6)), ("oldfd", i(5))]);
+    ev(&mut w, SYSCALL_FCNTL_E, &[("fd", i(3)), ("cmd", i(1))]);
+    ev(&mut w, SYSCALL_FCNTL_X, &[("res", i(7)), ("fd", i(3)), ("cmd", i(1))]);
+    ev(&mut w, SYSCALL_PIPE_E, &[]);
+    ev(&mut w, SYSCALL_PIPE_X, &[("res", i(0)), ("fd1", i(8)), ("fd2", i(9)), ("ino", i(1234))]);
+    ev(&mut w, SYSCALL_EVENTFD_E, &[("initval", i(0)), ("flags", i(0))]);
+    ev(&mut w, SYSCALL_EVENTFD_X, &[("res", i(10))]);
+    ev(&mut w, SYSCALL_FCHDIR_E, &[("fd", i(4))]);
+    ev(&mut w, SYSCALL_FCHDIR_X, &[("res", i(0))]);
+    ev(&mut w, SYSCALL_RENAMEAT2_E, &[]);
+    ev(
+        &mut w,
+        SYSCALL_RENAMEAT2_X,
+        &[
+            ("res", i(0)),
+            ("olddirfd", i(-100)),
+            ("oldpath", s("out.log")),
+            ("newdirfd", i(4)),
+            ("newpath", s("old.log")),
+        ],
+    );
+    ev(&mut w, SYSCALL_SYMLINKAT_E, &[]);
+    ev(
+        &mut w,
+        SYSCALL_SYMLINKAT_X,
+        &[
+            ("res", i(0)),
+            ("target", s("/etc/passwd")),
+            ("linkdirfd", i(-100)),
+            ("linkpath", s("pw")),
+        ],
+    );
+    ev(&mut w, SYSCALL_UNLINKAT_2_E, &[]);
+    ev(&mut w, SYSCALL_UNLINKAT_2_X, &[("res", i(0)), ("dirfd", i(4)), ("name", s("old.log"))]);
+    ev(&mut w, SOCKET_SOCKET_E, &[("domain", i(10)), ("type", i(1)), ("proto", i(6))]);
+    ev(
+        &mut w,
+        SOCKET_SOCKET_X,
+        &[("fd", i(11)), ("domain", i(10)), ("type", i(1)), ("proto", i(6))],
+    );
+    ev(&mut w, SOCKET_BIND_E, &[("fd", i(11))]);
+    ev(&mut w, SOCKET_BIND_X, &[("res", i(0)), ("addr", Arg::Addr(ip("::1"), 8443))]);
+    ev(&mut w, SOCKET_LISTEN_E, &[("fd", i(11)), ("backlog", i(16))]);
+    ev(&mut w, SOCKET_LISTEN_X, &[("res", i(0))]);
+    ev(&mut w, SOCKET_ACCEPT4_5_E, &[("flags", i(0))]);
+    ev(
+        &mut w,
+        SOCKET_ACCEPT4_5_X,
+        &[
+            ("fd", i(12)),
+            ("tuple", Arg::Tuple(ip("::1"), 51000, ip("::1"), 8443)),
+            ("queuepct", i(0)),
+        ],
+    );
+    ev(&mut w, SOCKET_RECVFROM_E, &[("fd", i(12)), ("size", i(100))]);
+    ev(&mut w, SOCKET_RECVFROM_X, &[("res", i(5)), ("data", Arg::Bytes(b"hello"))]);
+    ev(&mut w, SYSCALL_CLOSE_E, &[("fd", i(12))]);
+    ev(&mut w, SYSCALL_CLOSE_X, &[("res", i(0))]);
+    ev(&mut w, SYSCALL_SETUID_E, &[("uid", i(65534))]);
+    ev(&mut w, SYSCALL_SETUID_X, &[("res", i(0))]);
+    ev(&mut w, SYSCALL_OPEN_E, &[("name", s("notes")), ("flags", i(1))]);
+    ev(&mut w, SYSCALL_OPEN_X, &[("fd", i(-2)), ("name", s("notes")), ("flags", i(1))]);
+    w.finish().unwrap();
+}
+
+fn ours_fields(path: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut insp = ScapInspector::open(path).unwrap();
+    let mut x: SyscallExtractor = insp.extractor();
+    x.set_time_zone(TimeZone::Utc);
+    let refs: Vec<_> =
+        fields.iter().map(|f| x.field_ref(f).unwrap_or_else(|| panic!("{f}"))).collect();
+    let mut rows = Vec::new();
+    while let Some(evt) = insp.next_event().unwrap() {
+        rows.push(refs.iter().map(|r| x.text(&evt, r).unwrap_or_else(|| "<NA>".into())).collect());
+    }
+    rows
+}
+
+fn sysdig_fields(path: &Path, fields: &[&str]) -> Option<Vec<Vec<String>>> {
+    let fmt =
+        format!("*\x1e{}", fields.iter().map(|f| format!("%{f}")).collect::<Vec<_>>().join("\x1f"));
+    let out = Command::new("sysdig")
+        .env("TZ", "UTC")
+        .args(["-v", "-r"])
+        .arg(path)
+        .args(["-p", &fmt])
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "sysdig failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    Some(
+        text.split('\x1e')
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| r.trim_end_matches('\n').split('\x1f').map(String::from).collect())
+            .collect(),
+    )
+}
+
+#[test]
+fn file_socket_fixture_state() {
+    let path = fixture("files");
+    write_file_socket_fixture(&path);
+    let f = ["evt.type", "evt.dir", "fd.num", "fd.name", "proc.cwd", "user.uid", "fd.type"];
+    let rows = ours_fields(&path, &f);
+    std::fs::remove_file(&path).unwrap();
+    let get = |ty: &str, dir: &str, n: usize| -> Vec<String> {
+        rows.iter().filter(|r| r[0] == ty && r[1] == dir).nth(n).unwrap().clone()
+    };
+    assert_eq!(get("openat", "<", 0)[3], "/srv/data/in.txt", "cwd /srv/data, ../data/./in.txt");
+    assert_eq!(get("openat", "<", 1)[6], "directory");
+    assert_eq!(get("openat", "<", 2)[3], "/srv/out.log", "relative to dirfd 4");
+    assert_eq!(get("write", "<", 0)[3], "/srv/out.log");
+    assert_eq!(get("dup", "<", 0)[3], "/srv/out.log", "dup keeps the name");
+    assert_eq!(get("fcntl", "<", 0)[3], "/srv/data/in.txt", "F_DUPFD keeps the name");
+    assert_eq!(get("pipe", "<", 0)[6], "pipe");
+    assert_eq!(get("fchdir", "<", 0)[4], "/srv/", "fchdir to the directory fd");
+    assert_eq!(get("accept", "<", 0)[3], "::1:51000->::1:8443");
+    assert_eq!(get("listen", "<", 0)[3], "::1:8443");
+    assert_eq!(get("setuid", "<", 0)[5], "65534");
+    assert_eq!(get("open", "<", 0)[3], "/srv/notes", "failed open: the name from the event");
+}
+
+#[test]
+fn sysdig_agrees_on_file_and_socket_syscalls() {
+    let path = fixture("files-sysdig");
+    write_file_socket_fixture(&path);
+    let ours = ours_fields(&path, WIDE_FIELDS);
+    let theirs = sysdig_fields(&path, WIDE_FIELDS);
+    std::fs::remove_file(&path).unwrap();
+    let Some(theirs) = theirs else {
+        eprintln!("sysdig is not installed: cross-check against sysdig not run");
+        return;
+    };
+    assert_eq!(ours.len(), theirs.len(), "event count");
+    let mut diffs = Vec::new();
+    for (a, b) in ours.iter().zip(&theirs) {
+        for (i, f) in WIDE_FIELDS.iter().enumerate() {
+            // sysdig 0.29.3 falls through from fd.cport into fd.cproto on server sockets
+            // and prints 0; current libs (and we) have no value there.
+            let cport_fallthrough = *f == "fd.cport" && a[i] == "<NA>" && b[i] == "0";
+            if a[i] != b[i] && !cport_fallthrough {
+                let num = WIDE_FIELDS.iter().position(|x| *x == "evt.num").unwrap();
+                let ty = WIDE_FIELDS.iter().position(|x| *x == "evt.type").unwrap();
+                let dir = WIDE_FIELDS.iter().position(|x| *x == "evt.dir").unwrap();
+                diffs.push(format!(
+                    "#{} {}{} {f}: ours {:?} sysdig {:?}",
+                    a[num], a[ty], a[dir], a[i], b[i]
+                ));
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
+}

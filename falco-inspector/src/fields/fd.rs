@@ -321,7 +321,16 @@ pub(crate) fn extract(
                 if name_from_creator(evt, sc).is_some() {
                     let mut d = std::mem::take(&mut sc.a);
                     directory_of(&mut d, true);
-                    out.push_bytes(&d);
+                    if f == Containerdirectory {
+                        let cid = evt.thread().map_or(&[][..], |t| &t.container_id);
+                        out.push_str_with(|w| {
+                            w.extend(cid);
+                            w.push(b':');
+                            w.extend(&d);
+                        });
+                    } else {
+                        out.push_bytes(&d);
+                    }
                     sc.a = d;
                 }
             }

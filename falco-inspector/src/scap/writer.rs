@@ -357,14 +357,11 @@ impl<W: Write> Writer<W> {
         e.extend(pid.to_le_bytes()); // vpid
         str16(&mut e, b""); // cgroups
         str16(&mut e, b"/"); // root
-        e.extend(0u64.to_le_bytes()); // pidns_init_start_ts
-        e.extend(0u32.to_le_bytes()); // tty
+        // The tail of libs before 0.10 (loginuid, exe_writable, capabilities: 29 bytes),
+        // which every reader, sysdig 0.29.3 included, decodes the same way.
         e.extend(u32::MAX.to_le_bytes()); // loginuid
         e.push(0); // exe_writable
-        e.extend([0u8; 24]); // caps
-        e.push(0); // exe_upper_layer
-        e.extend([0u8; 24]); // exe_ino, ctime, mtime
-        e.push(0); // exe_from_memfd
+        e.extend([0u8; 24]); // cap_inheritable, cap_permitted, cap_effective
         self.procs.extend(((e.len() + 4) as u32).to_le_bytes());
         self.procs.extend(e);
         Ok(())

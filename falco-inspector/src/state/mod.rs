@@ -101,6 +101,9 @@ pub struct State {
     pub(crate) ctx: EventCtx,
     pub(crate) scratch_offs: Vec<u32>,
     pub(crate) path_buf: Vec<u8>,
+    pub(crate) old_name: Vec<u8>,
+    pub(crate) old_fd: Option<i64>,
+    pub(crate) copied_fd: Option<i64>,
 }
 
 impl State {

@@ -136,7 +136,33 @@ impl State {
         self.finish(evt);
     }
 
+    /// Makes `fd` the event's fd if it exists, remembering its name at the start of the
+    /// event (libsinsp's `m_oldname`, for `fd.name_changed`).
+    fn snapshot_fd(&mut self, pid: i64, fd: i64) {
+        if let Some(fi) = self.fdtables.get(&pid).and_then(|f| f.get(fd)) {
+            self.ctx.fd = Some(fd);
+            self.old_name.clear();
+            self.old_name.extend_from_slice(&fi.name);
+            self.old_fd = Some(fd);
+        }
+    }
+
     fn finish(&mut self, evt: &RawEvent<'_>) {
+        // fd.name_changed: the event's fd has a name other than the one it had when the
+        // event started; a new fd started nameless, unless copied from another (dup).
+        if let (Some(fd), Some(t)) = (self.ctx.fd, self.threads.get(evt.tid())) {
+            if let Some(fi) = self.fdtables.get(&t.pid).and_then(|f| f.get(fd)) {
+                self.ctx.name_changed = if self.copied_fd == Some(fd) {
+                    false
+                } else if self.old_fd == Some(fd) {
+                    fi.name != self.old_name
+                } else {
+                    !fi.name.is_empty()
+                };
+            }
+        }
+        self.old_fd = None;
+        self.copied_fd = None;
         match self.threads.get_mut(evt.tid()) {
             Some(t) => {
                 self.ctx.lastevent_fd = t.parse.lastevent_fd;
@@ -226,8 +252,8 @@ impl State {
             }
             let pid = t.pid;
             let lfd = t.parse.lastevent_fd;
-            if uses_fd && self.fdtables.get(&pid).and_then(|f| f.get(lfd)).is_some() {
-                self.ctx.fd = Some(lfd);
+            if uses_fd {
+                self.snapshot_fd(pid, lfd);
             }
             return;
         }
@@ -256,9 +282,7 @@ impl State {
                 }
             }
             let (pid, lfd) = (t.pid, t.parse.lastevent_fd);
-            if self.fdtables.get(&pid).and_then(|f| f.get(lfd)).is_some() {
-                self.ctx.fd = Some(lfd);
-            }
+            self.snapshot_fd(pid, lfd);
         }
     }
 
@@ -395,7 +419,6 @@ impl State {
         // libsinsp's add_fd makes the new fd the thread's last event fd.
         t.parse.lastevent_fd = fd;
         let pid = t.pid;
-        self.ctx.name_changed = !info.name.is_empty();
         self.fd_table_mut(pid).insert(fd, info);
         self.ctx.fd = Some(fd);
     }
@@ -495,12 +518,10 @@ impl State {
         slot.name_raw.extend_from_slice(name);
         slot.openflags = flags;
         slot.dev = dev;
-        let named = !slot.name.is_empty();
         if let Some(t) = self.threads.get_mut(tid) {
             t.parse.lastevent_fd = fd;
         }
         self.ctx.fd = Some(fd);
-        self.ctx.name_changed = named;
     }
 
     /// The directory a relative `name` is relative to (empty for absolute names), with a
@@ -580,7 +601,6 @@ impl State {
         server_name(fi);
         fi.flags |= fdflags::ROLE_SERVER;
         fi.flags &= !fdflags::ROLE_CLIENT;
-        self.ctx.name_changed = true;
     }
 
     fn parse_connect_enter(&mut self, evt: &RawEvent<'_>) {
@@ -609,20 +629,16 @@ impl State {
         }
         fi.flags |= fdflags::SOCKET_CONNECTED;
         fi.flags &= !(fdflags::CONNECTION_PENDING | fdflags::CONNECTION_FAILED);
-        let mut changed = false;
         if let Some(t) = tuple.filter(|t| !t.is_empty()) {
             let moved = update_tuple(fi, &t);
             if moved && fi.is_server() && fi.raw_l4proto() == l4::UDP {
                 swap_ends(fi);
             }
-            let before = std::mem::take(&mut fi.name);
             name_socket(fi, &t);
-            changed = fi.name != before;
             if !fi.is_server() && !fi.is_client() {
                 fi.flags |= fdflags::ROLE_CLIENT;
             }
         }
-        self.ctx.name_changed = changed;
     }
 
     fn parse_accept_exit(&mut self, evt: &RawEvent<'_>) {
@@ -715,6 +731,7 @@ impl State {
             return;
         }
         self.add_fd(evt, res, src);
+        self.copied_fd = Some(res);
     }
 
     fn parse_fcntl_exit(&mut self, evt: &RawEvent<'_>) {
@@ -738,6 +755,7 @@ impl State {
             return;
         };
         self.add_fd(evt, res, src);
+        self.copied_fd = Some(res);
     }
 
     fn parse_chdir_exit(&mut self, evt: &RawEvent<'_>) {
@@ -909,7 +927,6 @@ impl State {
             } else {
                 name_socket(fi, &tuple);
             }
-            self.ctx.name_changed = true;
         }
         self.path_buf = tuple;
     }
