@@ -3,6 +3,9 @@
 //! (`*.jsonl`, through the typed `Value` as the engine renders it). Prints the disagreements
 //! per field; passes only at >= 99.5% agreement per trace and rendering, with `evt.num`
 //! numbering identical to the oracle's.
+//!
+//! `FALCO_ORACLE_EXTRA=DIR` runs the same comparison on more captures: `DIR/traces/*.scap`
+//! with oracle files made by `oracle/tools/gen_oracle.sh DIR/oracle DIR/traces/*.scap`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -61,7 +64,10 @@ struct Tally {
 }
 
 fn check_trace(name: &str) -> Tally {
-    let dir = conformance_dir();
+    check_trace_in(&conformance_dir(), name)
+}
+
+fn check_trace_in(dir: &std::path::Path, name: &str) -> Tally {
     let trace = dir.join("traces").join(format!("{name}.scap"));
     let text = read_jsonl(&dir.join("oracle").join(format!("{name}.text.jsonl")));
     let json = read_jsonl(&dir.join("oracle").join(format!("{name}.jsonl")));
@@ -120,25 +126,46 @@ fn check_trace(name: &str) -> Tally {
     tally
 }
 
+fn report(name: &str, t: &Tally) -> bool {
+    let text_ok = 1.0 - t.text_bad as f64 / t.total as f64;
+    let json_ok = 1.0 - t.json_bad as f64 / t.total as f64;
+    println!(
+        "{name}: {} pairs, text agreement {:.3}%, json agreement {:.3}%",
+        t.total,
+        text_ok * 100.0,
+        json_ok * 100.0
+    );
+    for (f, (tb, jb, ex)) in &t.per_field {
+        if *tb > 0 || *jb > 0 {
+            println!("  {f}: {tb} text, {jb} json disagreements; e.g. {}", ex.join(" | "));
+        }
+    }
+    text_ok >= 0.995 && json_ok >= 0.995
+}
+
+#[test]
+fn extra_traces_agree_with_their_oracle() {
+    let Ok(dir) = std::env::var("FALCO_ORACLE_EXTRA") else {
+        // Nothing to compare: the public traces are checked by the test below.
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("traces"))
+        .expect("FALCO_ORACLE_EXTRA/traces")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".scap").map(String::from))
+        .collect();
+    names.sort();
+    let failed: Vec<_> = names.iter().filter(|n| !report(n, &check_trace_in(&dir, n))).collect();
+    assert!(failed.is_empty(), "below 99.5% agreement: {failed:?}");
+}
+
 #[test]
 fn traces_agree_with_the_sysdig_oracle() {
     let mut failed = Vec::new();
     for name in ["cat_write", "connect_localhost", "empty", "open-multiple-files", "syscall"] {
         let t = check_trace(name);
-        let text_ok = 1.0 - t.text_bad as f64 / t.total as f64;
-        let json_ok = 1.0 - t.json_bad as f64 / t.total as f64;
-        println!(
-            "{name}: {} pairs, text agreement {:.3}%, json agreement {:.3}%",
-            t.total,
-            text_ok * 100.0,
-            json_ok * 100.0
-        );
-        for (f, (tb, jb, ex)) in &t.per_field {
-            if *tb > 0 || *jb > 0 {
-                println!("  {f}: {tb} text, {jb} json disagreements; e.g. {}", ex.join(" | "));
-            }
-        }
-        if text_ok < 0.995 || json_ok < 0.995 {
+        if !report(name, &t) {
             failed.push(name);
         }
     }

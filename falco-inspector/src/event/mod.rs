@@ -13,6 +13,8 @@
 //! missing parameter simply has no value.
 
 pub mod codes;
+#[rustfmt::skip]
+pub(crate) mod compat;
 pub(crate) mod info;
 pub(crate) mod render;
 #[rustfmt::skip]
@@ -25,9 +27,24 @@ pub use info::{EventInfo, ParamExtra, ParamInfo, ParamType, PrintFormat, Syscall
 pub const EVENT_TYPE_COUNT: u16 = table::EVENTS.len() as u16;
 
 /// The table entry of an event type, or `None` for a code past the table.
+///
+/// The entries are those of the current table (from `falco_event_schema`), except the few
+/// that libs 0.10.4 (Falco 0.34.1) defined differently in ways that change field values of
+/// existing captures (`mmap` does not use an fd and returns a hex address, `execve`'s
+/// `pgid`...): those keep their 0.34-era definition (`compat.rs`, generated too).
 #[inline]
 pub fn event_info(etype: u16) -> Option<&'static EventInfo> {
-    table::EVENTS.get(etype as usize)
+    static MERGED: std::sync::OnceLock<Vec<&'static EventInfo>> = std::sync::OnceLock::new();
+    let merged = MERGED.get_or_init(|| {
+        let mut v: Vec<&'static EventInfo> = table::EVENTS.iter().collect();
+        for (code, info) in compat::COMPAT.iter() {
+            if let Some(slot) = v.get_mut(*code as usize) {
+                *slot = info;
+            }
+        }
+        v
+    });
+    merged.get(etype as usize).copied()
 }
 
 /// True if the first parameter of events of type `etype` is their return value (`res` or

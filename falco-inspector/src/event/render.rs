@@ -167,8 +167,16 @@ fn render_value(
         ParamType::Fd => {
             let fd = u as i64;
             let _ = write!(val, "{fd}");
-            if r.has_thread() && fd >= 0 {
-                r.fd_resolved(fd, res);
+            // With a thread: an open fd resolves to `<type>name`, AT_FDCWD to its name, and
+            // a negative value to an errno name (fd parameters double as return values).
+            if r.has_thread() {
+                if fd >= 0 {
+                    r.fd_resolved(fd, res);
+                } else if fd == PPM_AT_FDCWD {
+                    res.extend_from_slice(b"AT_FDCWD");
+                } else if let Some(name) = errno_name(fd) {
+                    res.extend_from_slice(name.as_bytes());
+                }
             }
         }
         ParamType::Pid => {
@@ -435,7 +443,8 @@ impl std::fmt::Display for Ipv6Text {
     }
 }
 
-fn sockaddr(val: &mut Vec<u8>, p: &[u8], _l4: u8) {
+/// Appends a sockaddr parameter as libsinsp prints it (`ip:port`, a unix path, ...).
+pub(crate) fn sockaddr(val: &mut Vec<u8>, p: &[u8], _l4: u8) {
     let Some(&fam) = p.first() else {
         val.extend_from_slice(b"NULL");
         return;

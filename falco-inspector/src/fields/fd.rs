@@ -355,24 +355,26 @@ pub(crate) fn extract(
     let file_like = matches!(fi.ftype, FdType::File | FdType::FileV2);
     match f {
         Num => {}
-        Name => {
-            if raw.etype() == SOCKET_CONNECT_X && raw.param_i64(0).is_some_and(|r| r < 0) {
-                if name_from_creator(evt, sc).is_some() {
-                    out.push_bytes(&sc.a);
-                }
+        Name | Containername => {
+            // A failed connect is named by its arguments, as an fd being created is.
+            let failed_connect =
+                raw.etype() == SOCKET_CONNECT_X && raw.param_i64(0).is_some_and(|r| r < 0);
+            if failed_connect && name_from_creator(evt, sc).is_none() {
                 return;
             }
-            out.push_bytes(&fi.name)
+            let name = if failed_connect { &sc.a[..] } else { &fi.name[..] };
+            if f == Containername {
+                let cid = evt.thread().map_or(&[][..], |t| &t.container_id);
+                out.push_str_with(|w| {
+                    w.extend(cid);
+                    w.push(b':');
+                    w.extend(name);
+                })
+            } else {
+                out.push_bytes(name)
+            }
         }
         Nameraw => out.push_bytes(&fi.name_raw),
-        Containername => {
-            let cid = evt.thread().map_or(&[][..], |t| &t.container_id);
-            out.push_str_with(|w| {
-                w.extend(cid);
-                w.push(b':');
-                w.extend(&fi.name);
-            })
-        }
         Type => {
             if let Some(n) = fi.ftype.type_name() {
                 out.push_str(n)

@@ -253,17 +253,19 @@ pub(crate) fn extract(
             }
             _ => push_joined(out, b"", &t.args),
         },
+        // The environment is the process's (the main thread's).
         Env => match arg {
             FieldArg::Key(k) => {
                 let key = k.as_bytes();
-                for e in &t.env {
+                let env = &threads.main_thread(t).unwrap_or(t).env;
+                for e in env {
                     if e.len() > key.len() && e.starts_with(key) && e[key.len()] == b'=' {
                         out.push_bytes(&e[key.len() + 1..]);
                         return;
                     }
                 }
             }
-            _ => push_joined(out, b"", &t.env),
+            _ => push_joined(out, b"", &threads.main_thread(t).unwrap_or(t).env),
         },
         Cmdline => push_joined(out, &t.comm, &t.args),
         Exeline => {

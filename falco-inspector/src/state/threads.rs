@@ -145,13 +145,24 @@ impl ThreadInfo {
         split_nul(&raw[..end], &mut self.env);
     }
 
-    /// Sets `cgroups` from NUL-separated `subsys=path` entries.
+    /// Sets `cgroups` from NUL-separated `subsys=path` entries, with libsinsp's subsystem
+    /// names (`_cgroup` suffixes dropped; `perf`, `mem` and cgroup v2's `io` become
+    /// `perf_event`, `memory` and `blkio`).
     pub fn set_cgroups(&mut self, raw: &[u8]) {
         self.cgroups.clear();
         for entry in raw.split(|c| *c == 0).filter(|e| !e.is_empty()) {
-            if let Some(eq) = entry.iter().position(|c| *c == b'=') {
-                self.cgroups.push((entry[..eq].to_vec(), entry[eq + 1..].to_vec()));
+            let Some(eq) = entry.iter().rposition(|c| *c == b'=') else { break };
+            let mut subsys = entry[..eq].to_vec();
+            if let Some(p) = subsys.windows(7).position(|w| w == b"_cgroup") {
+                subsys.drain(p..p + 7);
             }
+            let subsys = match subsys.as_slice() {
+                b"perf" => b"perf_event".to_vec(),
+                b"mem" => b"memory".to_vec(),
+                b"io" => b"blkio".to_vec(),
+                _ => subsys,
+            };
+            self.cgroups.push((subsys, entry[eq + 1..].to_vec()));
         }
         self.container_id = super::container::container_id_from_cgroups(&self.cgroups);
     }

@@ -384,6 +384,7 @@ impl State {
                     t.root = root;
                 }
             }
+            SCHEDSWITCH_6_E => self.parse_context_switch(evt),
             SYSCALL_BRK_4_X | SYSCALL_MMAP_X | SYSCALL_MMAP2_X | SYSCALL_MUNMAP_X => {
                 let vals = (evt.param_u64(1), evt.param_u64(2), evt.param_u64(3));
                 if let (Some(a), Some(b), Some(c), Some(t)) =
@@ -404,6 +405,22 @@ impl State {
             _ => {}
         }
         let _ = v2;
+    }
+
+    /// Context switches report the thread's page faults and its process's memory.
+    fn parse_context_switch(&mut self, evt: &RawEvent<'_>) {
+        let Some(t) = self.threads.get_mut(evt.tid()) else { return };
+        if let (Some(maj), Some(min)) = (evt.param_u64(1), evt.param_u64(2)) {
+            t.pfmajor = maj;
+            t.pfminor = min;
+        }
+        let pid = t.pid;
+        let vm = (evt.param_u64(3), evt.param_u64(4), evt.param_u64(5));
+        if let (Some(m), (Some(size), Some(rss), Some(swap))) = (self.threads.get_mut(pid), vm) {
+            m.vmsize_kb = size as u32;
+            m.vmrss_kb = rss as u32;
+            m.vmswap_kb = swap as u32;
+        }
     }
 
     fn cur_fd_mut(&mut self, evt: &RawEvent<'_>, fd: i64) -> Option<&mut FdInfo> {
@@ -560,47 +577,44 @@ impl State {
         self.add_fd(evt, fd, fi);
     }
 
+    /// bind exit (libsinsp's `parse_bind_exit`): a non-zero port makes the socket a
+    /// listening (server) socket; in every case its name becomes the bound address as the
+    /// sockaddr parameter prints.
     fn parse_bind_exit(&mut self, evt: &RawEvent<'_>) {
         if evt.param_i64(0).is_none_or(|r| r < 0) {
             return;
         }
         let Some(fd) = self.ctx.fd else { return };
-        let Some(addr) = evt.param(1).map(|a| a.to_vec()) else {
+        let Some(addr) = evt.param(1).filter(|a| !a.is_empty()).map(|a| a.to_vec()) else {
             return;
         };
-        let Some(fi) = self.cur_fd_mut(evt, fd) else {
-            return;
-        };
-        let Some(&fam) = addr.first() else { return };
+        let Some(fi) = self.cur_fd_mut(evt, fd) else { return };
         let l4 = fi.raw_l4proto();
-        if fam == AF_INET && addr.len() >= 7 {
+        let fam = addr[0];
+        let server = if fam == AF_INET && addr.len() >= 7 {
             let ip = ipv4([addr[1], addr[2], addr[3], addr[4]]);
-            let port = u16::from_le_bytes([addr[5], addr[6]]);
-            fi.ftype = FdType::Ipv4ServSock;
-            fi.sock = SockInfo::Server { ip, port, l4proto: l4 };
+            Some((FdType::Ipv4ServSock, ip, u16::from_le_bytes([addr[5], addr[6]])))
         } else if fam == AF_INET6 && addr.len() >= 19 {
             let mut a = [0u8; 16];
             a.copy_from_slice(&addr[1..17]);
             let port = u16::from_le_bytes([addr[17], addr[18]]);
             if super::fds::ipv4_mapped(&a) {
-                fi.ftype = FdType::Ipv4ServSock;
-                fi.sock =
-                    SockInfo::Server { ip: ipv4([a[12], a[13], a[14], a[15]]), port, l4proto: l4 };
+                Some((FdType::Ipv4ServSock, ipv4([a[12], a[13], a[14], a[15]]), port))
             } else {
-                fi.ftype = FdType::Ipv6ServSock;
-                fi.sock = SockInfo::Server { ip: ipv6(a), port, l4proto: l4 };
+                Some((FdType::Ipv6ServSock, ipv6(a), port))
             }
-        } else if fam == AF_UNIX {
-            fi.name.clear();
-            fi.name.extend_from_slice(crate::event::until_nul(&addr[1..]));
-            fi.name_raw = fi.name.clone();
-            return;
         } else {
-            return;
+            None
+        };
+        if let Some((ftype, ip, port)) = server.filter(|(_, _, port)| *port > 0) {
+            fi.ftype = ftype;
+            fi.sock = SockInfo::Server { ip, port, l4proto: l4 };
+            fi.flags |= fdflags::ROLE_SERVER;
         }
-        server_name(fi);
-        fi.flags |= fdflags::ROLE_SERVER;
-        fi.flags &= !fdflags::ROLE_CLIENT;
+        fi.name.clear();
+        crate::event::render::sockaddr(&mut fi.name, &addr, l4);
+        fi.name_raw.clear();
+        fi.name_raw.extend_from_slice(&fi.name);
     }
 
     fn parse_connect_enter(&mut self, evt: &RawEvent<'_>) {
@@ -1339,15 +1353,6 @@ fn new_socket(domain: u32, stype: u32, proto: u32) -> FdInfo {
         _ => fi.ftype = FdType::Unknown,
     }
     fi
-}
-
-/// `ip:port` name of a server socket.
-fn server_name(fi: &mut FdInfo) {
-    if let SockInfo::Server { ip, port, .. } = fi.sock {
-        fi.name.clear();
-        write_ip(&mut fi.name, ip);
-        let _ = write!(fi.name, ":{port}");
-    }
 }
 
 fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
