@@ -26,6 +26,25 @@ pub use info::{EventInfo, ParamExtra, ParamInfo, ParamType, PrintFormat, Syscall
 /// Number of event types in the table (`PPM_EVENT_MAX`).
 pub const EVENT_TYPE_COUNT: u16 = table::EVENTS.len() as u16;
 
+/// The current table with the compatibility entries applied, merged at compile time.
+static MERGED: [&EventInfo; table::EVENTS.len()] = {
+    let mut merged = [&table::EVENTS[0]; table::EVENTS.len()];
+    let mut i = 0;
+    while i < merged.len() {
+        merged[i] = &table::EVENTS[i];
+        i += 1;
+    }
+    let mut k = 0;
+    while k < compat::COMPAT.len() {
+        let code = compat::COMPAT[k].0 as usize;
+        if code < merged.len() {
+            merged[code] = &compat::COMPAT[k].1;
+        }
+        k += 1;
+    }
+    merged
+};
+
 /// The table entry of an event type, or `None` for a code past the table.
 ///
 /// The entries are those of the current table (from `falco_event_schema`), except the few
@@ -34,17 +53,7 @@ pub const EVENT_TYPE_COUNT: u16 = table::EVENTS.len() as u16;
 /// `pgid`...): those keep their 0.34-era definition (`compat.rs`, generated too).
 #[inline]
 pub fn event_info(etype: u16) -> Option<&'static EventInfo> {
-    static MERGED: std::sync::OnceLock<Vec<&'static EventInfo>> = std::sync::OnceLock::new();
-    let merged = MERGED.get_or_init(|| {
-        let mut v: Vec<&'static EventInfo> = table::EVENTS.iter().collect();
-        for (code, info) in compat::COMPAT.iter() {
-            if let Some(slot) = v.get_mut(*code as usize) {
-                *slot = info;
-            }
-        }
-        v
-    });
-    merged.get(etype as usize).copied()
+    MERGED.get(etype as usize).copied()
 }
 
 /// True if the first parameter of events of type `etype` is their return value (`res` or

@@ -277,6 +277,89 @@ pub fn ipv6(b: [u8; 16]) -> IpAddr {
     IpAddr::V6(Ipv6Addr::from(b))
 }
 
+/// The fd tables of all processes, by pid: a slab of tables indexed by a small pid map,
+/// with a one-entry cache of the last lookup (consecutive events mostly come from the same
+/// process).
+#[derive(Debug, Default)]
+pub(crate) struct FdTables {
+    slots: Vec<FdTable>,
+    free: Vec<u32>,
+    by_pid: FxHashMap<i64, u32>,
+    last: std::cell::Cell<(i64, u32)>,
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl FdTables {
+    #[inline]
+    fn slot_of(&self, pid: i64) -> Option<u32> {
+        let (lpid, lslot) = self.last.get();
+        if lpid == pid && lslot != NO_SLOT {
+            return Some(lslot);
+        }
+        let s = *self.by_pid.get(&pid)?;
+        self.last.set((pid, s));
+        Some(s)
+    }
+
+    /// The table of process `pid`.
+    #[inline]
+    pub(crate) fn get(&self, pid: &i64) -> Option<&FdTable> {
+        self.slot_of(*pid).map(|s| &self.slots[s as usize])
+    }
+
+    /// The table of process `pid`, mutable.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, pid: &i64) -> Option<&mut FdTable> {
+        self.slot_of(*pid).map(|s| &mut self.slots[s as usize])
+    }
+
+    /// The table of process `pid`, created empty if needed.
+    pub(crate) fn get_or_default(&mut self, pid: i64) -> &mut FdTable {
+        let s = match self.slot_of(pid) {
+            Some(s) => s,
+            None => self.put(pid, FdTable::default()),
+        };
+        &mut self.slots[s as usize]
+    }
+
+    /// Sets the table of process `pid`.
+    pub(crate) fn insert(&mut self, pid: i64, tbl: FdTable) {
+        match self.slot_of(pid) {
+            Some(s) => self.slots[s as usize] = tbl,
+            None => {
+                self.put(pid, tbl);
+            }
+        }
+    }
+
+    fn put(&mut self, pid: i64, tbl: FdTable) -> u32 {
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = tbl;
+                s
+            }
+            None => {
+                self.slots.push(tbl);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_pid.insert(pid, s);
+        s
+    }
+
+    /// Forgets the table of process `pid`.
+    pub(crate) fn remove(&mut self, pid: &i64) {
+        if let Some(s) = self.by_pid.remove(pid) {
+            if self.last.get().0 == *pid {
+                self.last.set((0, NO_SLOT));
+            }
+            self.slots[s as usize] = FdTable::default();
+            self.free.push(s);
+        }
+    }
+}
+
 /// fds below this number live in a dense vector; larger ones in a map.
 const DENSE: i64 = 1024;
 

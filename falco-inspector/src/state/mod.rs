@@ -84,7 +84,7 @@ pub struct EventCtx {
 pub struct State {
     /// All threads.
     pub threads: ThreadTable,
-    fdtables: FxHashMap<i64, FdTable>,
+    fdtables: fds::FdTables,
     /// Users and groups.
     pub users: Users,
     /// Containers seen in container events.
@@ -101,7 +101,7 @@ pub struct State {
     pub(crate) ctx: EventCtx,
     pub(crate) scratch_offs: Vec<u32>,
     pub(crate) path_buf: Vec<u8>,
-    pub(crate) old_name: Vec<u8>,
+    pub(crate) old_name_hash: u64,
     pub(crate) old_fd: Option<i64>,
     pub(crate) copied_fd: Option<i64>,
 }
@@ -113,7 +113,7 @@ impl State {
     }
 
     pub(crate) fn fd_table_mut(&mut self, pid: i64) -> &mut FdTable {
-        self.fdtables.entry(pid).or_default()
+        self.fdtables.get_or_default(pid)
     }
 
     /// The fd `fd` of thread `t`'s process.

@@ -141,8 +141,7 @@ impl State {
     fn snapshot_fd(&mut self, pid: i64, fd: i64) {
         if let Some(fi) = self.fdtables.get(&pid).and_then(|f| f.get(fd)) {
             self.ctx.fd = Some(fd);
-            self.old_name.clear();
-            self.old_name.extend_from_slice(&fi.name);
+            self.old_name_hash = name_hash(&fi.name);
             self.old_fd = Some(fd);
         }
     }
@@ -155,7 +154,7 @@ impl State {
                 self.ctx.name_changed = if self.copied_fd == Some(fd) {
                     false
                 } else if self.old_fd == Some(fd) {
-                    fi.name != self.old_name
+                    name_hash(&fi.name) != self.old_name_hash
                 } else {
                     !fi.name.is_empty()
                 };
@@ -529,7 +528,7 @@ impl State {
         if fd < 0 {
             return;
         }
-        let slot = self.fdtables.entry(pid).or_default().slot(fd);
+        let slot = self.fdtables.get_or_default(pid).slot(fd);
         slot.ftype = if flags & PPM_O_DIRECTORY != 0 { FdType::Directory } else { FdType::FileV2 };
         slot.name.extend_from_slice(&self.path_buf);
         slot.name_raw.extend_from_slice(name);
@@ -1286,6 +1285,15 @@ impl State {
             exe_ino_mtime: p.exe_ino_mtime,
         })
     }
+}
+
+/// A hash of an fd name, to tell whether an event renamed its fd without copying the name.
+fn name_hash(name: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(name);
+    h.write_usize(name.len());
+    h.finish()
 }
 
 fn clone_comm(evt: &RawEvent<'_>, exe: &[u8]) -> Vec<u8> {
