@@ -116,6 +116,12 @@ impl State {
             self.finish(evt);
             return;
         }
+        if etype == ASYNCEVENT_E && evt.param_str(1) == Some(b"container") {
+            // The container plugin's async event: container metadata as JSON.
+            if let Some(json) = evt.param(2) {
+                self.containers.add_json(crate::event::until_nul(json));
+            }
+        }
         if etype == CONTAINER_JSON_E || etype == CONTAINER_JSON_2_E {
             if let Some(json) = evt.param(0) {
                 self.containers.add_json(crate::event::until_nul(json));
