@@ -265,7 +265,13 @@ impl State {
         if t.parse.enter_ts != 0 {
             t.parse.latency = evt.ts().saturating_sub(t.parse.enter_ts);
         }
-        if t.parse.lastevent_type != u16::MAX && etype == t.parse.lastevent_type.wrapping_add(1) {
+        // A successful execveat is reported as an execveat enter and an execve exit.
+        let execveat_pair =
+            etype == SYSCALL_EXECVE_19_X && t.parse.lastevent_type == SYSCALL_EXECVEAT_E;
+        if execveat_pair
+            || (t.parse.lastevent_type != u16::MAX
+                && etype == t.parse.lastevent_type.wrapping_add(1))
+        {
             self.ctx.enter_matched = true;
         } else {
             t.parse.enter_valid = false;
@@ -301,7 +307,8 @@ impl State {
             return None;
         }
         let h = decode(&t.parse.enter, t.parse.enter_v2, &mut self.scratch_offs).ok()?;
-        if h.etype != evt.etype().wrapping_sub(1) {
+        let execveat_pair = evt.etype() == SYSCALL_EXECVE_19_X && h.etype == SYSCALL_EXECVEAT_E;
+        if h.etype != evt.etype().wrapping_sub(1) && !execveat_pair {
             return None;
         }
         Some(RawEvent::new(&t.parse.enter, &self.scratch_offs, h))
@@ -1122,22 +1129,23 @@ impl State {
             return;
         }
         let old = matches!(etype, SYSCALL_EXECVE_8_X | SYSCALL_EXECVE_13_X | SYSCALL_EXECVE_14_X);
-        let enter_path: Option<(Vec<u8>, Option<i64>, u32)> = self.enter_event(evt).and_then(|e| {
-            if etype == SYSCALL_EXECVEAT_X {
-                Some((e.param_str(1)?.to_vec(), e.param_i64(0), e.param_u64(2).unwrap_or(0) as u32))
-            } else {
-                Some((e.param_str(0)?.to_vec(), None, 0))
-            }
-        });
-        let exepath = enter_path.map(|(p, dirfd, _flags)| {
+        // exepath: the enter event's path (execveat: relative to its dirfd) under the cwd.
+        let enter_path: Option<(Vec<u8>, Option<i64>, bool)> =
+            self.enter_event(evt).and_then(|e| {
+                if e.etype() == SYSCALL_EXECVEAT_E {
+                    Some((e.param_str(1)?.to_vec(), e.param_i64(0), true))
+                } else {
+                    Some((e.param_str(0)?.to_vec(), None, false))
+                }
+            });
+        let exepath = enter_path.map(|(p, dirfd, at)| {
             if p.starts_with(b"<NA>") {
                 return b"<NA>".to_vec();
             }
-            let base = if etype == SYSCALL_EXECVEAT_X {
+            let base = if at {
                 self.dir_base(evt, dirfd, &p)
             } else {
-                let t = self.threads.get(evt.tid()).expect("checked above");
-                t.cwd.clone()
+                self.threads.get(evt.tid()).map(|t| t.cwd.clone()).unwrap_or_default()
             };
             let mut full = Vec::new();
             crate::path::concatenate(&mut full, &base, &p);
