@@ -87,6 +87,31 @@ pub struct Engine {
     selections: Vec<Selection>,
 }
 
+impl Selection {
+    fn ruleset(&self) -> RulesetId {
+        match self {
+            Selection::Name { ruleset, .. } | Selection::Tags { ruleset, .. } => *ruleset,
+        }
+    }
+
+    fn enables(&self) -> bool {
+        match self {
+            Selection::Name { enabled, .. } | Selection::Tags { enabled, .. } => *enabled,
+        }
+    }
+
+    fn selects(&self, e: &RuleEntry) -> bool {
+        match self {
+            Selection::Name { pattern, how, .. } => match how {
+                NameMatch::Exact => pattern.is_empty() || e.rule.name == *pattern,
+                NameMatch::Substring => pattern.is_empty() || e.rule.name.contains(pattern.as_str()),
+                NameMatch::Wildcard => wildcard_match(pattern, &e.rule.name),
+            },
+            Selection::Tags { tags, .. } => !e.rule.tags.is_disjoint(tags),
+        }
+    }
+}
+
 fn wildcard_match(pattern: &str, s: &str) -> bool {
     crate::filter::ops::Glob::new(pattern.as_bytes(), false).matches(s.as_bytes())
 }
@@ -282,16 +307,7 @@ impl Engine {
                 .iter()
                 .map(|(gid, r)| RuleEntry { id: RuleId(*gid as u32), rule: r.clone() })
                 .collect();
-            let max_ruleset = self
-                .selections
-                .iter()
-                .map(|s| match s {
-                    Selection::Name { ruleset, .. } | Selection::Tags { ruleset, .. } => {
-                        ruleset.index()
-                    }
-                })
-                .max()
-                .unwrap_or(0);
+            let max_ruleset = self.selections.iter().map(|s| s.ruleset().index()).max().unwrap_or(0);
             let mut enabled: Vec<Vec<u32>> = vec![Vec::new(); max_ruleset + 1];
             // Rules below the minimum priority are not part of any ruleset.
             let eligible: Vec<u32> = (0..rules.len() as u32)
@@ -303,36 +319,11 @@ impl Engine {
                 }
             }
             for sel in &self.selections {
-                let (ruleset, on, hit): (usize, bool, Box<dyn Fn(&RuleEntry) -> bool>) = match sel {
-                    Selection::Name { pattern, how, enabled, ruleset } => {
-                        let pattern = pattern.clone();
-                        let how = *how;
-                        (
-                            ruleset.index(),
-                            *enabled,
-                            Box::new(move |e: &RuleEntry| match how {
-                                NameMatch::Exact => pattern.is_empty() || e.rule.name == pattern,
-                                NameMatch::Substring => {
-                                    pattern.is_empty() || e.rule.name.contains(&pattern)
-                                }
-                                NameMatch::Wildcard => wildcard_match(&pattern, &e.rule.name),
-                            }),
-                        )
-                    }
-                    Selection::Tags { tags, enabled, ruleset } => {
-                        let tags = tags.clone();
-                        (
-                            ruleset.index(),
-                            *enabled,
-                            Box::new(move |e: &RuleEntry| !e.rule.tags.is_disjoint(&tags)),
-                        )
-                    }
-                };
+                let list = &mut enabled[sel.ruleset().index()];
                 for &i in &eligible {
-                    if hit(&rules[i as usize]) {
-                        let list = &mut enabled[ruleset];
+                    if sel.selects(&rules[i as usize]) {
                         let pos = list.iter().position(|x| *x == i);
-                        match (on, pos) {
+                        match (sel.enables(), pos) {
                             (true, None) => list.push(i),
                             (false, Some(p)) => {
                                 list.remove(p);

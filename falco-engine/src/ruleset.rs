@@ -148,7 +148,7 @@ impl SourceRules {
         if candidates.is_empty() {
             return 0;
         }
-        scratch.begin_event(self.slots.len());
+        scratch.begin_event(&self.slots);
         for &i in candidates {
             let e = &self.rules[i as usize];
             if e.rule.program.eval(&self.slots, scratch, evt, x) {

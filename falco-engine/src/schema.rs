@@ -431,6 +431,32 @@ impl EventTypeTable {
         self.count
     }
 
+    /// The codes of `names`, if no other name shares any of them: then an event's type code
+    /// alone tells whether its `evt.type` is one of `names`. (Names of syscalls without an
+    /// event of their own share the generic event codes: for them it is `None`.)
+    ///
+    /// ```
+    /// use falco_engine::{EventType, EventTypeTable};
+    /// let mut t = EventTypeTable::new(10);
+    /// t.add("open", EventType(2));
+    /// t.add("madvise", EventType(0));
+    /// t.add("mprotect", EventType(0));
+    /// assert_eq!(t.exclusive_codes(&["open"]), Some(vec![EventType(2)]));
+    /// assert_eq!(t.exclusive_codes(&["madvise"]), None);
+    /// ```
+    pub fn exclusive_codes(&self, names: &[&str]) -> Option<Vec<EventType>> {
+        let mut codes = Vec::new();
+        for n in names {
+            codes.extend_from_slice(self.codes(n)?);
+        }
+        let shared = self
+            .codes
+            .iter()
+            .filter(|(name, _)| !names.contains(&name.as_str()))
+            .any(|(_, cs)| cs.iter().any(|c| codes.contains(c)));
+        (!shared).then_some(codes)
+    }
+
     /// Every known event type name, unsorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.codes.keys().map(|s| s.as_str())

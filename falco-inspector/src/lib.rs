@@ -49,10 +49,12 @@ mod capture;
 pub mod event;
 pub mod fields;
 mod path;
+pub mod plugin_source;
 pub mod scap;
 pub mod state;
 
 pub use capture::{ScapInspector, SyscallEvent};
+pub use plugin_source::{PluginExtractor, PluginInspector, PluginSourceEvent};
 pub use scap::{ScapError, ScapErrorKind};
 
 /// What [`Inspector::next`] produced.

@@ -14,7 +14,10 @@ use ipnet::IpNet;
 use super::ast::{CmpOp, Expr, ExprKind, Op, Pos};
 use super::ops::{self, Glob, PathPrefixSet};
 use super::parse::{Parser, supported_transformers};
-use super::program::{Check, Const, FastSet, Program, Rhs, SlotDef, SlotId, SlotTable, Transform};
+use super::program::{
+    Check, Const, FastSet, Instr, PC_FALSE, PC_TRUE, Program, Rhs, SlotDef, SlotId, SlotTable,
+    Transform,
+};
 use crate::schema::{FieldArg, FieldInfo, FieldRef, FieldType, Multiplicity, Schema, TypeClass};
 
 /// A compile error: libsinsp's message and the position of the offending node.
@@ -134,32 +137,45 @@ impl<'a> Compiler<'a> {
         Compiler { schema, slots, warnings: Vec::new() }
     }
 
-    /// Compiles a condition (macros already expanded).
+    /// Compiles a condition (macros already expanded) into jumps over checks.
     pub fn compile(&mut self, e: &Expr) -> Result<Program, CompileError> {
+        // Checks are compiled left to right first, so the first error reported is the
+        // leftmost, as in libsinsp; then the jumps are laid out from the right.
+        let mut ids = Vec::new();
+        self.compile_checks(e, &mut ids)?;
+        let mut code = Vec::new();
+        let entry = emit(e, PC_TRUE, PC_FALSE, &mut ids, &mut code);
+        Ok(Program { code, entry })
+    }
+
+    fn compile_checks(&mut self, e: &Expr, ids: &mut Vec<u32>) -> Result<(), CompileError> {
         match &e.kind {
-            ExprKind::And(c) => {
-                Ok(Program::And(c.iter().map(|x| self.compile(x)).collect::<Result<_, _>>()?))
+            ExprKind::And(c) | ExprKind::Or(c) => {
+                c.iter().try_for_each(|x| self.compile_checks(x, ids))
             }
-            ExprKind::Or(c) => {
-                Ok(Program::Or(c.iter().map(|x| self.compile(x)).collect::<Result<_, _>>()?))
-            }
-            ExprKind::Not(c) => Ok(Program::Not(Box::new(self.compile(c)?))),
+            ExprKind::Not(c) => self.compile_checks(c, ids),
             ExprKind::Identifier(id) => {
                 err(format!("filter error: unexpected identifier '{id}'"), e.pos)
             }
             ExprKind::Unary { left, op } => {
                 let (lhs, t) = self.value_expr(left)?;
                 check_op(*op, &t, e.pos)?;
-                Ok(Program::Check(Box::new(Check {
+                let check = Check {
                     lhs,
                     class: t.ftype.class(),
                     multiplicity: t.multiplicity,
                     cmp: CmpOp::Exists,
                     modifier: None,
                     rhs: Rhs::None,
-                })))
+                };
+                ids.push(self.slots.intern_check(e.to_string(), || check));
+                Ok(())
             }
-            ExprKind::Binary { left, op, right } => self.binary(left, *op, right, e.pos),
+            ExprKind::Binary { left, op, right } => {
+                let check = self.binary(left, *op, right, e.pos)?;
+                ids.push(self.slots.intern_check(e.to_string(), || check));
+                Ok(())
+            }
             _ => err("filter error: unexpected value expression in filter", e.pos),
         }
     }
@@ -170,7 +186,7 @@ impl<'a> Compiler<'a> {
         op: Op,
         right: &Expr,
         pos: Pos,
-    ) -> Result<Program, CompileError> {
+    ) -> Result<Check, CompileError> {
         let (lhs, t) = self.value_expr(left)?;
         check_op(op, &t, pos)?;
         let rhs = match &right.kind {
@@ -224,14 +240,14 @@ impl<'a> Compiler<'a> {
             ExprKind::List(vals) => self.constants(op, &t, left, vals, right.pos)?,
             _ => return err("filter error: unexpected right-hand side", right.pos),
         };
-        Ok(Program::Check(Box::new(Check {
+        Ok(Check {
             lhs,
             class: t.ftype.class(),
             multiplicity: t.multiplicity,
             cmp: op.cmp,
             modifier: op.modifier,
             rhs,
-        })))
+        })
     }
 
     fn constants(
@@ -255,6 +271,17 @@ impl<'a> Compiler<'a> {
                         return err(format!("unknown event type {v}"), pos);
                     }
                 }
+            }
+        }
+        if is_evttype && op.modifier.is_none() && matches!(op.cmp, CmpOp::Eq | CmpOp::Ne | CmpOp::In) {
+            let names: Vec<&str> = vals.iter().map(String::as_str).collect();
+            if let Some(codes) = self.schema.event_types().and_then(|t| t.exclusive_codes(&names)) {
+                let n = self.schema.event_types().map_or(0, |t| t.count() as usize);
+                let mut bits = vec![0u64; n.div_ceil(64).max(1)];
+                for c in codes {
+                    bits[c.index() / 64] |= 1 << (c.index() % 64);
+                }
+                return Ok(Rhs::Codes(bits.into_boxed_slice()));
             }
         }
         let class = t.ftype.class();
@@ -311,7 +338,7 @@ impl<'a> Compiler<'a> {
                 match op.cmp {
                     CmpOp::Contains | CmpOp::BContains => match parse(v)? {
                         Const::Bytes(b) => {
-                            Rhs::Finder(memchr::memmem::Finder::new(&b[..]).into_owned())
+                            Rhs::Finder(Box::new(memchr::memmem::Finder::new(&b[..]).into_owned()))
                         }
                         c => Rhs::Single(c),
                     },
@@ -595,6 +622,21 @@ impl<'a> Compiler<'a> {
                     pos,
                 ));
             }
+        }
+    }
+}
+
+/// Lays out the jumps of `e` (checks already compiled, their ids in `ids` in left-to-right
+/// order: consumed from the end, as this walks right to left). Returns the entry step.
+fn emit(e: &Expr, t: u32, f: u32, ids: &mut Vec<u32>, code: &mut Vec<Instr>) -> u32 {
+    match &e.kind {
+        ExprKind::And(c) => c.iter().rev().fold(t, |next, x| emit(x, next, f, ids, code)),
+        ExprKind::Or(c) => c.iter().rev().fold(f, |next, x| emit(x, t, next, ids, code)),
+        ExprKind::Not(c) => emit(c, f, t, ids, code),
+        _ => {
+            let check = ids.pop().expect("one id per check");
+            code.push(Instr { check, on_true: t, on_false: f });
+            (code.len() - 1) as u32
         }
     }
 }

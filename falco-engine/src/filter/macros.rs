@@ -13,6 +13,18 @@ use super::ast::{Expr, ExprKind, Pos};
 /// the tree recursively, so this bound is what keeps them within a thread's stack.
 pub const MAX_DEPTH: usize = 500;
 
+/// Where expansion finds the condition of a macro by name.
+pub trait MacroSource {
+    /// The condition of the visible macro `name`, if any.
+    fn lookup(&self, name: &str) -> Option<&Expr>;
+}
+
+impl MacroSource for HashMap<String, Expr> {
+    fn lookup(&self, name: &str) -> Option<&Expr> {
+        self.get(name)
+    }
+}
+
 /// What expansion found.
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -24,7 +36,8 @@ pub struct Resolved {
     pub errors: Vec<(String, Pos)>,
 }
 
-/// Expands macro references in `expr` using `macros` (name -> already parsed condition).
+/// Expands macro references in `expr`: `macros` gives the condition of a visible macro by
+/// name (any map works: `&HashMap<String, Expr>` does).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -37,14 +50,14 @@ pub struct Resolved {
 /// assert_eq!(e.to_string(), "(evt.type = open and proc.name = cat)");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn expand(expr: &mut Expr, macros: &HashMap<String, Expr>) -> Resolved {
+pub fn expand(expr: &mut Expr, macros: &dyn MacroSource) -> Resolved {
     let mut st = State { macros, path: Vec::new(), out: Resolved::default() };
     st.visit(expr, 1);
     st.out
 }
 
 struct State<'a> {
-    macros: &'a HashMap<String, Expr>,
+    macros: &'a dyn MacroSource,
     path: Vec<String>,
     out: Resolved,
 }
@@ -75,7 +88,7 @@ impl State<'_> {
             ExprKind::Not(child) => self.visit(child, depth + 1),
             ExprKind::Identifier(name) => {
                 let name = name.clone();
-                let Some(body) = self.macros.get(&name) else {
+                let Some(body) = self.macros.lookup(&name) else {
                     self.out.unknown.push((name, e.pos));
                     return;
                 };

@@ -101,6 +101,10 @@ pub enum SlotDef {
 pub struct SlotTable {
     pub(crate) defs: Vec<SlotDef>,
     pub(crate) by_key: std::collections::HashMap<String, SlotId>,
+    /// Distinct checks: the same check in several rules (macros expand into many) is stored
+    /// once and evaluated once per event.
+    pub(crate) checks: Vec<Check>,
+    pub(crate) check_ids: std::collections::HashMap<String, u32>,
 }
 
 impl SlotTable {
@@ -113,6 +117,22 @@ impl SlotTable {
         self.defs.push(def);
         self.by_key.insert(key, id);
         id
+    }
+
+    /// Interns a check under its canonical text; returns its id.
+    pub fn intern_check(&mut self, key: String, check: impl FnOnce() -> Check) -> u32 {
+        if let Some(id) = self.check_ids.get(&key) {
+            return *id;
+        }
+        let id = self.checks.len() as u32;
+        self.checks.push(check());
+        self.check_ids.insert(key, id);
+        id
+    }
+
+    /// Number of distinct checks.
+    pub fn check_count(&self) -> usize {
+        self.checks.len()
     }
 
     /// Number of slots.
@@ -153,7 +173,7 @@ pub enum Rhs {
     /// One constant.
     Single(Const),
     /// `contains`: a prebuilt substring finder.
-    Finder(memmem::Finder<'static>),
+    Finder(Box<memmem::Finder<'static>>),
     /// `icontains`: the lowercase needle.
     Lower(Box<[u8]>),
     /// `glob`/`iglob`.
@@ -174,6 +194,9 @@ pub enum Rhs {
     Prefixes(PathPrefixSet),
     /// Another field (`val(...)` or a transformer).
     Slot(SlotId),
+    /// `evt.type =/!=/in` names whose event type codes are their own: decided from the
+    /// event's type code (a bitset), without extracting the name.
+    Codes(Box<[u64]>),
 }
 
 /// One comparison.
@@ -193,17 +216,30 @@ pub struct Check {
     pub rhs: Rhs,
 }
 
-/// A compiled condition.
+/// Where evaluation goes when the condition is decided true.
+pub const PC_TRUE: u32 = u32::MAX;
+/// Where evaluation goes when the condition is decided false.
+pub const PC_FALSE: u32 = u32::MAX - 1;
+
+/// One step of a compiled condition: evaluate a check, then continue at `on_true` or
+/// `on_false` (another step, or [`PC_TRUE`]/[`PC_FALSE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instr {
+    /// The check, an index into the source's checks.
+    pub check: u32,
+    /// Next step when it holds.
+    pub on_true: u32,
+    /// Next step when it does not.
+    pub on_false: u32,
+}
+
+/// A compiled condition: `and`, `or` and `not` are compiled away into jumps (short-circuit
+/// evaluation as a flat sequence of steps), so evaluating a condition is a loop over a small
+/// contiguous array, with no recursion.
 #[derive(Clone, Debug)]
-pub enum Program {
-    /// All children hold.
-    And(Vec<Program>),
-    /// Some child holds.
-    Or(Vec<Program>),
-    /// The child does not hold.
-    Not(Box<Program>),
-    /// A comparison.
-    Check(Box<Check>),
+pub struct Program {
+    pub(crate) code: Vec<Instr>,
+    pub(crate) entry: u32,
 }
 
 /// Per-thread evaluation state: the values extracted for the current event, per slot.
@@ -213,20 +249,29 @@ pub struct Scratch {
     epoch: u32,
     slot_epoch: Vec<u32>,
     slot_range: Vec<(u32, u32)>,
+    check_epoch: Vec<u32>,
+    check_val: Vec<bool>,
     tmp: Vec<u8>,
     tmp_spans: Vec<(u32, u32)>,
 }
 
 impl Scratch {
-    /// Starts a new event: forgets cached values (in O(1)) and sizes the cache for `slots`.
-    pub fn begin_event(&mut self, slots: usize) {
+    /// Starts a new event: forgets cached values and check results (in O(1)) and sizes the
+    /// caches for `table`.
+    pub fn begin_event(&mut self, table: &SlotTable) {
+        let (slots, checks) = (table.len(), table.check_count());
         if self.slot_epoch.len() < slots {
             self.slot_epoch.resize(slots, 0);
             self.slot_range.resize(slots, (0, 0));
         }
+        if self.check_epoch.len() < checks {
+            self.check_epoch.resize(checks, 0);
+            self.check_val.resize(checks, false);
+        }
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.slot_epoch.iter_mut().for_each(|e| *e = 0);
+            self.check_epoch.iter_mut().for_each(|e| *e = 0);
             self.epoch = 1;
         }
         self.values.clear();
@@ -644,6 +689,7 @@ impl Check {
             Rhs::Regexes(rs) => {
                 self.many(rs.len(), |i, _| matches!(v, Value::Str(s) if rs[i].is_match(s)))
             }
+            Rhs::Codes(_) => false,
             Rhs::Slot(_) => {
                 let Some((vals, a, b)) = rhs_vals else {
                     return false;
@@ -674,11 +720,35 @@ impl Check {
 
     fn eval<X: Extractor>(
         &self,
+        id: u32,
         table: &SlotTable,
         s: &mut Scratch,
         evt: &X::Event<'_>,
         x: &mut X,
     ) -> bool {
+        let m = id as usize;
+        if s.check_epoch[m] == s.epoch {
+            return s.check_val[m];
+        }
+        let v = self.eval_uncached(table, s, evt, x);
+        s.check_epoch[m] = s.epoch;
+        s.check_val[m] = v;
+        v
+    }
+
+    fn eval_uncached<X: Extractor>(
+        &self,
+        table: &SlotTable,
+        s: &mut Scratch,
+        evt: &X::Event<'_>,
+        x: &mut X,
+    ) -> bool {
+        if let Rhs::Codes(bits) = &self.rhs {
+            use crate::event::Event;
+            let t = evt.event_type().index();
+            let hit = bits.get(t / 64).is_some_and(|w| w & (1 << (t % 64)) != 0);
+            return if self.cmp == CmpOp::Ne { !hit } else { hit };
+        }
         let (a, b) = s.slot(table, self.lhs, evt, x);
         if a == b {
             return false;
@@ -744,11 +814,26 @@ impl Program {
         evt: &X::Event<'_>,
         x: &mut X,
     ) -> bool {
-        match self {
-            Program::And(c) => c.iter().all(|p| p.eval(table, scratch, evt, x)),
-            Program::Or(c) => c.iter().any(|p| p.eval(table, scratch, evt, x)),
-            Program::Not(p) => !p.eval(table, scratch, evt, x),
-            Program::Check(c) => c.eval(table, scratch, evt, x),
+        let mut pc = self.entry;
+        loop {
+            match pc {
+                PC_TRUE => return true,
+                PC_FALSE => return false,
+                _ => {}
+            }
+            let ins = self.code[pc as usize];
+            let check = &table.checks[ins.check as usize];
+            pc = if check.eval(ins.check, table, scratch, evt, x) { ins.on_true } else { ins.on_false };
         }
+    }
+
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    /// True for a condition without checks (never produced by the compiler).
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
     }
 }

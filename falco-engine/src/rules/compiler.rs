@@ -279,6 +279,21 @@ fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
     used
 }
 
+/// The macros visible to an item: those first defined before `limit`.
+struct Visible<'a> {
+    asts: &'a [(String, Expr)],
+    infos: &'a [&'a crate::rules::items::MacroInfo],
+    by_name: &'a HashMap<&'a str, usize>,
+    limit: usize,
+}
+
+impl macros::MacroSource for Visible<'_> {
+    fn lookup(&self, name: &str) -> Option<&Expr> {
+        let i = *self.by_name.get(name)?;
+        (self.infos[i].index < self.limit).then(|| &self.asts[i].1)
+    }
+}
+
 struct ListOut {
     name: String,
     items: Vec<String>,
@@ -359,15 +374,15 @@ fn compile_inner(
     }
     let mut macro_used: HashMap<String, bool> = HashMap::new();
     let infos: Vec<_> = col.macros.iter().collect();
+    let by_name: HashMap<&str, usize> =
+        infos.iter().enumerate().map(|(i, m)| (m.name.as_str(), i)).collect();
     for i in 0..macro_asts.len() {
         let info = infos[i];
-        let visible: HashMap<String, Expr> = infos
-            .iter()
-            .zip(&macro_asts)
-            .filter(|(mi, _)| mi.index < info.visibility)
-            .map(|(mi, (_, ast))| (mi.name.clone(), ast.clone()))
-            .collect();
+        // Expand macro i with the macros defined before its last definition; the others are
+        // already expanded, in order, as in Falco.
         let mut ast = macro_asts[i].1.clone();
+        let visible =
+            Visible { asts: &macro_asts, infos: &infos, by_name: &by_name, limit: info.visibility };
         let r = macros::expand(&mut ast, &visible);
         check_resolved(&r, &info.cond, &info.ctx)?;
         for (u, _) in &r.used {
@@ -375,7 +390,8 @@ fn compile_inner(
         }
         macro_asts[i].1 = ast;
     }
-    let all_macros: HashMap<String, Expr> = macro_asts.iter().cloned().collect();
+    let all_macros =
+        Visible { asts: &macro_asts, infos: &infos, by_name: &by_name, limit: usize::MAX };
 
     let mut out = CompileOutput::default();
     for (name, schema) in sources {
@@ -462,7 +478,7 @@ fn compile_rule(
     cfg: &CompileConfig,
     r: &RuleInfo,
     lists: &mut [ListOut],
-    macros_all: &HashMap<String, Expr>,
+    macros_all: &dyn macros::MacroSource,
     macro_used: &mut HashMap<String, bool>,
     src: &mut CompiledSource,
     res: &mut LoadResult,
