@@ -47,24 +47,12 @@ impl<'a> SyscallEvent<'a> {
     /// Builds an event from its parts (the state must already reflect the event).
     pub(crate) fn new(raw: RawEvent<'a>, num: u64, cpu: u16, state: &'a State) -> Self {
         let ctx = *state.ctx();
-        let thread = if ctx.has_thread {
-            state.threads.get(raw.tid())
-        } else {
-            None
-        };
+        let thread = if ctx.has_thread { state.threads.get(raw.tid()) } else { None };
         let fd = match (thread, ctx.fd) {
             (Some(t), Some(fd)) => state.fd_of(t, fd),
             _ => None,
         };
-        SyscallEvent {
-            raw,
-            num,
-            cpu,
-            state,
-            thread,
-            fd,
-            ctx,
-        }
+        SyscallEvent { raw, num, cpu, state, thread, fd, ctx }
     }
 
     /// The decoded event.
@@ -143,10 +131,7 @@ pub struct ScapInspector {
 
 impl std::fmt::Debug for ScapInspector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScapInspector")
-            .field("path", &self.path)
-            .field("num", &self.num)
-            .finish()
+        f.debug_struct("ScapInspector").field("path", &self.path).field("num", &self.num).finish()
     }
 }
 
@@ -206,20 +191,14 @@ impl ScapInspector {
             if btype::is_event(blk.btype) {
                 let eb = parse_event_block(blk.btype, body).map_err(|e| {
                     reader.error(
-                        ScapErrorKind::Corrupt {
-                            block: "event",
-                            msg: e.msg,
-                        },
+                        ScapErrorKind::Corrupt { block: "event", msg: e.msg },
                         blk.offset + 8 + e.at as u64,
                     )
                 })?;
                 let ev_start = blk.body.start + (body.len() - eb.event.len());
                 let h = event::decode(eb.event, eb.v2, &mut self.offs).map_err(|e| {
                     reader.error(
-                        ScapErrorKind::Corrupt {
-                            block: "event",
-                            msg: e.to_string(),
-                        },
+                        ScapErrorKind::Corrupt { block: "event", msg: e.to_string() },
                         blk.offset,
                     )
                 })?;
@@ -241,10 +220,7 @@ impl ScapInspector {
             }
             self.state.load_block(blk.btype, body).map_err(|e| {
                 reader.error(
-                    ScapErrorKind::Corrupt {
-                        block: block_name(blk.btype),
-                        msg: e.msg,
-                    },
+                    ScapErrorKind::Corrupt { block: block_name(blk.btype), msg: e.msg },
                     blk.offset + 8 + e.at as u64,
                 )
             })?;
@@ -284,10 +260,7 @@ impl Inspector for ScapInspector {
 
     fn open(&mut self) -> Result<(), Error> {
         if self.reader.is_none() {
-            let path = self
-                .path
-                .clone()
-                .ok_or_else(|| Error::Source("no capture path".into()))?;
+            let path = self.path.clone().ok_or_else(|| Error::Source("no capture path".into()))?;
             self.reader = Some(Reader::open(path)?);
         }
         Ok(())

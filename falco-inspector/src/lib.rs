@@ -2,9 +2,9 @@
 //!
 //! An [`Inspector`] opens one event source (a syscall capture file, a plugin source),
 //! yields its events one at a time, keeps whatever state the source needs (thread and fd
-//! tables for syscalls) and hands out a fresh [`Extractor`](falco_engine::Extractor) for the
+//! tables for syscalls) and hands out a fresh [`Extractor`] for the
 //! source thread that runs it. The engine compiles rules against the inspector's
-//! [`Schema`](falco_engine::Schema).
+//! [`Schema`].
 //!
 //! The syscall source over capture files is [`ScapInspector`]: [`scap`] reads the `.scap`
 //! format (every block version, gzip), [`event`] decodes events lazily against the event

@@ -7,7 +7,7 @@
 /// Writes `base` + `path` normalized into `out` (cleared first) if `path` is relative and
 /// returns true; for an absolute (or empty) path writes the normalized `path` and returns false.
 ///
-/// ```ignore
+/// ```text
 /// let mut out = Vec::new();
 /// assert!(concatenate(&mut out, b"/home/u/", b"../x/./y/"));
 /// assert_eq!(out, b"/home/x/y");
@@ -24,9 +24,37 @@ pub(crate) fn concatenate(out: &mut Vec<u8>, base: &[u8], path: &[u8]) -> bool {
     }
 }
 
+/// Appends `path` to `out` (which holds the base directory, or nothing), normalized as
+/// [`concatenate`] does.
+pub(crate) fn append(out: &mut Vec<u8>, path: &[u8]) {
+    sanitize_into(out, 0, path);
+}
+
+/// True if normalizing `path` after `prev` (the last byte already written) would copy it
+/// unchanged: printable, no `.` component start, no `//`, no trailing `/`.
+#[inline]
+fn is_clean(prev: Option<u8>, path: &[u8]) -> bool {
+    let mut last = prev.unwrap_or(b'/');
+    for &c in path {
+        if !(0x20..0x7f).contains(&c) || (last == b'/' && (c == b'/' || c == b'.')) {
+            return false;
+        }
+        last = c;
+    }
+    path.last() != Some(&b'/')
+}
+
 /// Appends `path` to `out` normalized; `base` is the index in `out` past which `..` cannot
 /// climb.
 fn sanitize_into(out: &mut Vec<u8>, base: usize, path: &[u8]) {
+    let path = match path.iter().position(|c| *c == 0) {
+        Some(p) => &path[..p],
+        None => path,
+    };
+    if !path.is_empty() && is_clean(out.last().copied(), path) {
+        out.extend_from_slice(path);
+        return;
+    }
     let at = |i: usize| -> u8 { path.get(i).copied().unwrap_or(0) };
     let mut i = 0;
     loop {

@@ -9,11 +9,9 @@ use falco_inspector::{ScapError, ScapErrorKind, ScapInspector};
 
 fn sample() -> Vec<u8> {
     let mut w = Writer::new(Vec::new());
-    w.process(100, 100, 1, "cat", "/bin/cat", &["/etc/passwd"], "/root")
-        .unwrap();
+    w.process(100, 100, 1, "cat", "/bin/cat", &["/etc/passwd"], "/root").unwrap();
     for i in 0..20 {
-        w.event(EventBuilder::open_exit(1000 + i, 100, 3, "/etc/passwd", 1))
-            .unwrap();
+        w.event(EventBuilder::open_exit(1000 + i, 100, 3, "/etc/passwd", 1)).unwrap();
     }
     w.finish().unwrap()
 }
@@ -63,11 +61,7 @@ fn truncated_anywhere() {
         match read_all(full[..cut].to_vec()) {
             Ok(n) => assert!(n < 20, "cut {cut}"),
             Err(e) => {
-                assert!(
-                    e.offset <= cut as u64,
-                    "cut {cut}: offset {} past the end",
-                    e.offset
-                );
+                assert!(e.offset <= cut as u64, "cut {cut}: offset {} past the end", e.offset);
                 assert!(e.to_string().contains("byte offset"), "{e}");
             }
         }
@@ -97,19 +91,13 @@ fn corrupted_block_and_event_lengths() {
     b[ev + 4..ev + 8].copy_from_slice(&4u32.to_le_bytes());
     let e = read_all(b).unwrap_err();
     assert_eq!(e.offset, ev as u64, "{e}");
-    assert!(
-        matches!(e.kind, ScapErrorKind::BadBlockLength { .. }),
-        "{e}"
-    );
+    assert!(matches!(e.kind, ScapErrorKind::BadBlockLength { .. }), "{e}");
     // Trailer differs from the header.
     let mut b = full.clone();
     let len = u32::from_le_bytes(b[ev + 4..ev + 8].try_into().unwrap()) as usize;
     b[ev + len - 1] ^= 0x40;
     let e = read_all(b).unwrap_err();
-    assert!(
-        matches!(e.kind, ScapErrorKind::TrailerMismatch { .. }),
-        "{e}"
-    );
+    assert!(matches!(e.kind, ScapErrorKind::TrailerMismatch { .. }), "{e}");
     // A parameter length past the end of the event.
     let mut b = full.clone();
     let first_param_len = ev + 8 + 2 + 26;
@@ -133,20 +121,9 @@ fn read_and_extract(bytes: Vec<u8>) {
     let mut vals = Values::new();
     while let Ok(Some(evt)) = insp.next_event() {
         for id in 0..n {
-            for arg in [
-                FieldArg::None,
-                FieldArg::Index(1),
-                FieldArg::Key("fd".into()),
-            ] {
+            for arg in [FieldArg::None, FieldArg::Index(1), FieldArg::Key("fd".into())] {
                 vals.clear();
-                x.extract(
-                    &evt,
-                    &FieldRef {
-                        id: FieldId(id),
-                        arg,
-                    },
-                    &mut vals.sink(),
-                );
+                x.extract(&evt, &FieldRef { id: FieldId(id), arg }, &mut vals.sink());
             }
         }
     }
@@ -162,9 +139,7 @@ fn corrupted_real_trace_never_panics() {
         .unwrap_or(p);
     let gz = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let mut full = Vec::new();
-    flate2::read::MultiGzDecoder::new(&gz[..])
-        .read_to_end(&mut full)
-        .unwrap();
+    flate2::read::MultiGzDecoder::new(&gz[..]).read_to_end(&mut full).unwrap();
     read_and_extract(full.clone());
     let mut x: u64 = 0x2545f4914f6cdd1d;
     for _ in 0..40 {

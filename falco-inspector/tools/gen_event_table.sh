@@ -15,7 +15,7 @@ LIBS=${2:-/work/.mirror/falcosecurity+libs/repo}
 LIBS_COMMIT=e5c53d648f3c
 OUT=$HERE/../src/event/table.rs
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 git -C "$LIBS" show "$LIBS_COMMIT:userspace/libscap/syscall_info_table.c" > "$TMP/old_sc.c"
 # The old table as "index category name" lines (position = old PPM_SC code).
 grep -o '{ *EC_[A-Z_|() ]*,[^"]*"[^"]*"' "$TMP/old_sc.c" | sed -E 's/\{ *([A-Z_| ()]+),.*"([^"]*)"/\1 \2/' \
@@ -58,3 +58,35 @@ CODES=$HERE/../src/event/codes.rs
     | sed -E 's/^\s*PPME_([A-Z0-9_]+) = ([0-9]+),?.*/pub const \1: u16 = \2;/'
 } > "$CODES"
 echo "wrote $CODES" >&2
+
+# The compatibility overlay: entries libs $OLD_TAG (Falco 0.34.1's libs, the era of sysdig
+# 0.29.3 and of the conformance captures) defined differently in ways that change values.
+OLD_TAG=0.10.4
+mkdir -p "$TMP/old/driver" "$TMP/old/userspace/common"
+for f in event_table.c flags_table.c dynamic_params_table.c ppm_events_public.h ppm_fillers.h \
+         feature_gates.h; do
+  git -C "$LIBS" show "$OLD_TAG:driver/$f" > "$TMP/old/driver/$f" 2>/dev/null || true
+done
+git -C "$LIBS" show "$OLD_TAG:userspace/common/types.h" > "$TMP/old/userspace/common/types.h"
+dump_src() { # DIR: the api/driver directory whose tables to dump
+  local tables
+  tables=$(grep -h '^const struct ppm_name_value' "$1/flags_table.c" | sed -E 's/.* ([a-z0-9_]+)\[\].*/\1/')
+  echo '#include "ppm_events_public.h"'
+  echo 'extern const struct ppm_event_info g_event_info[];'
+  for t in $tables; do echo "extern const struct ppm_name_value $t[];"; done
+  echo 'struct named { const char *name; const void *ptr; };'
+  echo 'static const struct named flag_tables[] = {'
+  for t in $tables; do echo "  {\"$t\", $t},"; done
+  echo '  {0, 0}};'
+  cat "$HERE/dump_table.c"
+}
+dump_src "$TMP/old/driver" > "$TMP/dump_old.c"
+dump_src "$CRATE/api" > "$TMP/dump_new.c"
+cc -w -I"$TMP/old/driver" -o "$TMP/dump_old" "$TMP/dump_old.c" "$TMP/old/driver/event_table.c" \
+  "$TMP/old/driver/flags_table.c" "$TMP/old/driver/dynamic_params_table.c"
+cc -w -I"$CRATE/api" -o "$TMP/dump_new" "$TMP/dump_new.c" "$CRATE/api/event_table.c" \
+  "$CRATE/api/flags_table.c" "$CRATE/api/dynamic_params_table.c"
+"$TMP/dump_old" > "$TMP/old.txt"
+"$TMP/dump_new" > "$TMP/new.txt"
+python3 "$HERE/compat_overlay.py" "$TMP/old.txt" "$TMP/new.txt" "$OLD_TAG" > "$HERE/../src/event/compat.rs"
+echo "wrote $HERE/../src/event/compat.rs" >&2

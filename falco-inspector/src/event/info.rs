@@ -120,7 +120,7 @@ pub struct SyscallInfo {
 
 /// Event categories (`ppm_event_category`).
 pub mod cat {
-    #![allow(missing_docs)]
+    #![allow(missing_docs, dead_code)]
     pub const UNKNOWN: u32 = 0;
     pub const OTHER: u32 = 1;
     pub const FILE: u32 = 2;
@@ -151,7 +151,7 @@ pub mod cat {
 
 /// Event flags (`ppm_event_flags`).
 pub mod flags {
-    #![allow(missing_docs)]
+    #![allow(missing_docs, dead_code)]
     pub const CREATES_FD: u32 = 1 << 0;
     pub const DESTROYS_FD: u32 = 1 << 1;
     pub const USES_FD: u32 = 1 << 2;

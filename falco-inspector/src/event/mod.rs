@@ -13,9 +13,12 @@
 //! missing parameter simply has no value.
 
 pub mod codes;
+#[rustfmt::skip]
+pub(crate) mod compat;
 pub(crate) mod info;
 pub(crate) mod render;
 #[rustfmt::skip]
+#[allow(dead_code)]
 pub(crate) mod table;
 
 pub use info::{EventInfo, ParamExtra, ParamInfo, ParamType, PrintFormat, SyscallInfo};
@@ -23,9 +26,48 @@ pub use info::{EventInfo, ParamExtra, ParamInfo, ParamType, PrintFormat, Syscall
 /// Number of event types in the table (`PPM_EVENT_MAX`).
 pub const EVENT_TYPE_COUNT: u16 = table::EVENTS.len() as u16;
 
+/// The current table with the compatibility entries applied, merged at compile time.
+static MERGED: [&EventInfo; table::EVENTS.len()] = {
+    let mut merged = [&table::EVENTS[0]; table::EVENTS.len()];
+    let mut i = 0;
+    while i < merged.len() {
+        merged[i] = &table::EVENTS[i];
+        i += 1;
+    }
+    let mut k = 0;
+    while k < compat::COMPAT.len() {
+        let code = compat::COMPAT[k].0 as usize;
+        if code < merged.len() {
+            merged[code] = &compat::COMPAT[k].1;
+        }
+        k += 1;
+    }
+    merged
+};
+
 /// The table entry of an event type, or `None` for a code past the table.
+///
+/// The entries are those of the current table (from `falco_event_schema`), except the few
+/// that libs 0.10.4 (Falco 0.34.1) defined differently in ways that change field values of
+/// existing captures (`mmap` does not use an fd and returns a hex address, `execve`'s
+/// `pgid`...): those keep their 0.34-era definition (`compat.rs`, generated too).
+#[inline]
 pub fn event_info(etype: u16) -> Option<&'static EventInfo> {
-    table::EVENTS.get(etype as usize)
+    MERGED.get(etype as usize).copied()
+}
+
+/// True if the first parameter of events of type `etype` is their return value (`res` or
+/// `fd`), which libsinsp reads as the syscall's error code. Computed once for the table.
+#[inline]
+pub(crate) fn first_param_is_result(etype: u16) -> bool {
+    static T: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    let t = T.get_or_init(|| {
+        table::EVENTS
+            .iter()
+            .map(|e| e.params.first().is_some_and(|p| p.name == "res" || p.name == "fd"))
+            .collect()
+    });
+    t.get(etype as usize).copied().unwrap_or(false)
 }
 
 /// The name and category of a syscall as generic events report it (`ppm_sc_code`).
@@ -54,10 +96,7 @@ impl std::fmt::Display for DecodeError {
         match self {
             DecodeError::ShortHeader => f.write_str("event shorter than its header"),
             DecodeError::BadLength { len, avail } => {
-                write!(
-                    f,
-                    "event length {len} does not fit the {avail} bytes of its block"
-                )
+                write!(f, "event length {len} does not fit the {avail} bytes of its block")
             }
             DecodeError::BadParams => {
                 f.write_str("event parameter lengths do not add up to the event length")
@@ -76,14 +115,17 @@ pub(crate) struct Header {
     pub len: usize,
 }
 
+#[inline]
 fn rd_u16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
+#[inline]
 fn rd_u32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
+#[inline]
 fn rd_u64(b: &[u8], at: usize) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[at..at + 8]);
@@ -111,66 +153,71 @@ pub(crate) fn decode(bytes: &[u8], v2: bool, offs: &mut Vec<u32>) -> Result<Head
         len = len.saturating_sub(3);
     }
     if len < hlen || len > bytes.len() {
-        return Err(DecodeError::BadLength {
-            len: raw_len,
-            avail: bytes.len(),
-        });
+        return Err(DecodeError::BadLength { len: raw_len, avail: bytes.len() });
     }
     let info = event_info(etype);
     let wide = info.is_some_and(|i| i.flags & info::flags::LARGE_PAYLOAD != 0);
     let lw = if wide { 4 } else { 2 };
-    let param_len = |i: usize| -> usize {
-        let at = hlen + i * lw;
-        if wide {
-            rd_u32(bytes, at) as usize
-        } else {
-            rd_u16(bytes, at) as usize
-        }
-    };
     offs.clear();
     if v2 {
         let n = rd_u32(bytes, 22) as usize;
-        let start = hlen.checked_add(n.checked_mul(lw).ok_or(DecodeError::BadParams)?);
-        let mut at = start.filter(|s| *s <= len).ok_or(DecodeError::BadParams)?;
-        for i in 0..n {
-            offs.push(at as u32);
-            at = at
-                .checked_add(param_len(i))
-                .filter(|a| *a <= len)
-                .ok_or(DecodeError::BadParams)?;
+        let start = n
+            .checked_mul(lw)
+            .and_then(|x| x.checked_add(hlen))
+            .filter(|s| *s <= len)
+            .ok_or(DecodeError::BadParams)?;
+        let mut at = start;
+        let lens = &bytes[hlen..start];
+        if wide {
+            for l in lens.chunks_exact(4) {
+                offs.push(at as u32);
+                at += u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                if at > len {
+                    return Err(DecodeError::BadParams);
+                }
+            }
+        } else {
+            for l in lens.chunks_exact(2) {
+                offs.push(at as u32);
+                at += u16::from_le_bytes([l[0], l[1]]) as usize;
+                if at > len {
+                    return Err(DecodeError::BadParams);
+                }
+            }
         }
         offs.push(at as u32);
-        return Ok(Header {
-            ts,
-            tid,
-            etype,
-            len,
-        });
+        return Ok(Header { ts, tid, etype, len });
     }
+    // v1: the largest parameter count n (up to the table's) whose n lengths, read right
+    // after the header, add up exactly to the event length. One pass: the sum for n
+    // extends the sum for n - 1.
+    let param_len = |i: usize| -> usize {
+        let at = hlen + i * lw;
+        if wide { rd_u32(bytes, at) as usize } else { rd_u16(bytes, at) as usize }
+    };
     let max = info.map_or(0, |i| i.params.len());
-    for n in (0..=max).rev() {
+    let mut found = None;
+    let mut sum = 0usize;
+    for n in 0..=max {
         let start = hlen + n * lw;
         if start > len {
-            continue;
+            break;
         }
-        let mut at = start;
+        if n > 0 {
+            sum += param_len(n - 1);
+        }
+        if start + sum == len {
+            found = Some(n);
+        }
+    }
+    if let Some(n) = found {
+        let mut at = hlen + n * lw;
         for i in 0..n {
+            offs.push(at as u32);
             at += param_len(i);
         }
-        if at == len {
-            let mut at = start;
-            for i in 0..n {
-                offs.push(at as u32);
-                at += param_len(i);
-            }
-            offs.push(at as u32);
-            return Ok(Header {
-                ts,
-                tid,
-                etype,
-                len,
-            });
-        }
+        offs.push(at as u32);
+        return Ok(Header { ts, tid, etype, len });
     }
     Err(DecodeError::BadParams)
 }
@@ -187,57 +234,58 @@ pub struct RawEvent<'a> {
 
 impl<'a> RawEvent<'a> {
     pub(crate) fn new(bytes: &'a [u8], offs: &'a [u32], h: Header) -> RawEvent<'a> {
-        RawEvent {
-            bytes: &bytes[..h.len],
-            offs,
-            ts: h.ts,
-            tid: h.tid,
-            etype: h.etype,
-        }
+        RawEvent { bytes: &bytes[..h.len], offs, ts: h.ts, tid: h.tid, etype: h.etype }
     }
 
     /// Timestamp, nanoseconds since the epoch.
+    #[inline]
     pub fn ts(&self) -> u64 {
         self.ts
     }
 
     /// The thread that produced the event.
+    #[inline]
     pub fn tid(&self) -> i64 {
         self.tid
     }
 
     /// The event type code (`ppm_event_code`).
+    #[inline]
     pub fn etype(&self) -> u16 {
         self.etype
     }
 
     /// The event's bytes, header included.
+    #[inline]
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// True for enter events (even codes).
+    #[inline]
     pub fn is_enter(&self) -> bool {
         self.etype & 1 == 0
     }
 
     /// The table entry of this event's type.
+    #[inline]
     pub fn info(&self) -> Option<&'static EventInfo> {
         event_info(self.etype)
     }
 
     /// Number of parameters the event carries.
+    #[inline]
     pub fn nparams(&self) -> usize {
         self.offs.len().saturating_sub(1)
     }
 
     /// The bytes of parameter `i`.
+    #[inline]
     pub fn param(&self, i: usize) -> Option<&'a [u8]> {
         if i + 1 >= self.offs.len() {
             return None;
         }
-        self.bytes
-            .get(self.offs[i] as usize..self.offs[i + 1] as usize)
+        self.bytes.get(self.offs[i] as usize..self.offs[i + 1] as usize)
     }
 
     /// The table description of parameter `i`.
@@ -251,14 +299,11 @@ impl<'a> RawEvent<'a> {
     /// The index of the parameter named `name`.
     pub fn param_index(&self, name: &str) -> Option<usize> {
         let n = self.nparams();
-        self.info()?
-            .params
-            .iter()
-            .take(n)
-            .position(|p| p.name == name)
+        self.info()?.params.iter().take(n).position(|p| p.name == name)
     }
 
     /// Parameter `i` as an unsigned integer of its own width (1, 2, 4 or 8 bytes).
+    #[inline]
     pub fn param_u64(&self, i: usize) -> Option<u64> {
         let b = self.param(i)?;
         Some(match b.len() {
@@ -271,6 +316,7 @@ impl<'a> RawEvent<'a> {
     }
 
     /// Parameter `i` as a signed integer of its own width, sign-extended.
+    #[inline]
     pub fn param_i64(&self, i: usize) -> Option<i64> {
         let b = self.param(i)?;
         Some(match b.len() {
@@ -283,6 +329,7 @@ impl<'a> RawEvent<'a> {
     }
 
     /// Parameter `i` as a string: the bytes up to the first NUL.
+    #[inline]
     pub fn param_str(&self, i: usize) -> Option<&'a [u8]> {
         let b = self.param(i)?;
         Some(until_nul(b))
@@ -314,12 +361,14 @@ impl<'a> RawEvent<'a> {
     }
 
     /// The event's flag bits.
+    #[inline]
     pub fn flags(&self) -> u32 {
         self.info().map_or(0, |i| i.flags)
     }
 }
 
 /// The bytes of `b` up to its first NUL.
+#[inline]
 pub(crate) fn until_nul(b: &[u8]) -> &[u8] {
     match memchr_nul(b) {
         Some(p) => &b[..p],
@@ -327,6 +376,7 @@ pub(crate) fn until_nul(b: &[u8]) -> &[u8] {
     }
 }
 
+#[inline]
 fn memchr_nul(b: &[u8]) -> Option<usize> {
     b.iter().position(|c| *c == 0)
 }
@@ -356,10 +406,7 @@ mod tests {
     fn table_matches_known_codes() {
         assert_eq!(event_info(codes::SYSCALL_OPEN_E).unwrap().name, "open");
         assert_eq!(event_info(codes::PROCINFO_E).unwrap().name, "procinfo");
-        assert_eq!(
-            event_info(codes::SYSCALL_EXECVE_19_X).unwrap().params[0].name,
-            "res"
-        );
+        assert_eq!(event_info(codes::SYSCALL_EXECVE_19_X).unwrap().params[0].name, "res");
         assert_eq!(syscall_info(0).unwrap().name, "<unknown>");
         assert!(EVENT_TYPE_COUNT as usize >= 400);
     }
@@ -379,10 +426,7 @@ mod tests {
     #[test]
     fn v1_infers_fewer_params() {
         // open exit with only 3 of its 6 params (an old driver), v1 header.
-        let mut b = event_v2(
-            codes::SYSCALL_OPEN_X,
-            &[&3i64.to_le_bytes(), b"/etc\0", &[0; 4]],
-        );
+        let mut b = event_v2(codes::SYSCALL_OPEN_X, &[&3i64.to_le_bytes(), b"/etc\0", &[0; 4]]);
         b.drain(22..26);
         let len = (b.len() as u32).to_le_bytes();
         b[16..20].copy_from_slice(&len);
@@ -399,9 +443,6 @@ mod tests {
         b[26] = 200; // param length past the end
         let mut offs = Vec::new();
         assert_eq!(decode(&b, true, &mut offs), Err(DecodeError::BadParams));
-        assert!(matches!(
-            decode(&b[..10], true, &mut offs),
-            Err(DecodeError::ShortHeader)
-        ));
+        assert!(matches!(decode(&b[..10], true, &mut offs), Err(DecodeError::ShortHeader)));
     }
 }

@@ -111,11 +111,7 @@ fn le_u64(b: &[u8]) -> Option<u64> {
 fn num(out: &mut Vec<u8>, fmt: PrintFormat, signed: i64, unsigned: u64, bits: u32) {
     // libsinsp prints unsigned types with a signed conversion (PRId32 of a uint32_t), so the
     // decimal form is the value reinterpreted as signed of its width.
-    let mask = if bits == 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    };
+    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
     let u = unsigned & mask;
     let _ = match fmt {
         PrintFormat::Oct => {
@@ -147,10 +143,7 @@ pub(crate) fn push_sanitized(out: &mut Vec<u8>, s: &[u8]) {
 
 /// Appends `s` with non-printable bytes replaced by `.` (libsinsp's buffer rendering).
 pub(crate) fn push_dots(out: &mut Vec<u8>, s: &[u8]) {
-    out.extend(
-        s.iter()
-            .map(|&c| if (0x20..0x7f).contains(&c) { c } else { b'.' }),
-    );
+    out.extend(s.iter().map(|&c| if (0x20..0x7f).contains(&c) { c } else { b'.' }));
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -174,8 +167,16 @@ fn render_value(
         ParamType::Fd => {
             let fd = u as i64;
             let _ = write!(val, "{fd}");
-            if r.has_thread() && fd >= 0 {
-                r.fd_resolved(fd, res);
+            // With a thread: an open fd resolves to `<type>name`, AT_FDCWD to its name, and
+            // a negative value to an errno name (fd parameters double as return values).
+            if r.has_thread() {
+                if fd >= 0 {
+                    r.fd_resolved(fd, res);
+                } else if fd == PPM_AT_FDCWD {
+                    res.extend_from_slice(b"AT_FDCWD");
+                } else if let Some(name) = errno_name(fd) {
+                    res.extend_from_slice(name.as_bytes());
+                }
             }
         }
         ParamType::Pid => {
@@ -286,11 +287,8 @@ fn render_value(
             let v = u as u32;
             if v < u32::MAX {
                 let _ = write!(val, "{}", v as i32);
-                let name = if info.ptype == ParamType::Uid {
-                    r.user_name(v)
-                } else {
-                    r.group_name(v)
-                };
+                let name =
+                    if info.ptype == ParamType::Uid { r.user_name(v) } else { r.group_name(v) };
                 match name {
                     Some(n) => push_sanitized(res, n),
                     None => res.extend_from_slice(b"<NA>"),
@@ -421,11 +419,7 @@ pub(crate) fn fmt_g(out: &mut String, v: f64) {
 }
 
 fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
 }
 
 /// Appends an IPv6 address as glibc's `inet_ntop` prints it.
@@ -449,12 +443,8 @@ impl std::fmt::Display for Ipv6Text {
     }
 }
 
-fn is_v4_mapped(b: &[u8]) -> bool {
-    b[..10].iter().all(|c| *c == 0)
-        && ((b[10] == 0xff && b[11] == 0xff) || b[10..16].iter().all(|c| *c == 0))
-}
-
-fn sockaddr(val: &mut Vec<u8>, p: &[u8], _l4: u8) {
+/// Appends a sockaddr parameter as libsinsp prints it (`ip:port`, a unix path, ...).
+pub(crate) fn sockaddr(val: &mut Vec<u8>, p: &[u8], _l4: u8) {
     let Some(&fam) = p.first() else {
         val.extend_from_slice(b"NULL");
         return;
@@ -507,7 +497,7 @@ fn socktuple(val: &mut Vec<u8>, p: &[u8]) {
                 let (s6, d6) = (&p[1..17], &p[19..35]);
                 let sp = u16::from_le_bytes([p[17], p[18]]);
                 let dp = u16::from_le_bytes([p[35], p[36]]);
-                if is_v4_mapped(s6) && is_v4_mapped(d6) {
+                if crate::state::fds::ipv4_mapped(s6) && crate::state::fds::ipv4_mapped(d6) {
                     let _ = write!(
                         val,
                         "{}.{}.{}.{}:{}->{}.{}.{}.{}:{}",

@@ -1,9 +1,10 @@
 //! `container.*`: the container of the event's thread.
 //!
-//! The container id comes from the thread's cgroups (`host` when there is none); name,
-//! image and the rest come from the container events a capture may carry. This built-in
-//! provider covers the fields of the falcosecurity `container` plugin that upstream rules use
-//! (see `docs/inspector.md` for the plugin version it stands in for).
+//! The container id comes from the thread's cgroups (`host` when there is none); the start
+//! time from the thread's pid namespace; name, image and the rest from the container events a
+//! capture may carry (`PPME_CONTAINER_JSON_E`). This built-in provider declares every
+//! extraction field of the falcosecurity `container` plugin up to version 0.4.1 (see
+//! `docs/inspector.md`), so rules requiring that plugin load unchanged.
 
 use falco_engine::{ArgSpec, FieldArg, FieldType as T, ValueSink};
 
@@ -24,7 +25,13 @@ pub(crate) enum F {
     Privileged,
     Mounts,
     Mount,
+    MountSource,
+    MountDest,
+    MountMode,
+    MountRdwr,
+    MountPropagation,
     Ip,
+    CniJson,
     CreatedTime,
     StartTs,
     Duration,
@@ -36,165 +43,51 @@ pub(crate) enum F {
     HostIpc,
     Label,
     Labels,
-    Cmdline,
 }
 
 pub(crate) fn defs() -> Vec<Def> {
     use F::*;
     let k = Kind::Container;
+    let mount = |name: &'static str, desc: &'static str, f: F| {
+        def(name, T::CharBuf, desc, k(f)).arg(ArgSpec::REQUIRED_INDEX_OR_KEY)
+    };
     vec![
-        def(
-            "container.id",
-            T::CharBuf,
-            "the container id (12 characters), or 'host'",
-            k(Id),
-        ),
-        def(
-            "container.full_id",
-            T::CharBuf,
-            "the full container id, or 'host'",
-            k(FullId),
-        ),
-        def(
-            "container.name",
-            T::CharBuf,
-            "the container name, or 'host'",
-            k(Name),
-        ),
-        def(
-            "container.image",
-            T::CharBuf,
-            "the container image",
-            k(Image),
-        ),
-        def(
-            "container.image.id",
-            T::CharBuf,
-            "the container image id",
-            k(ImageId),
-        ),
-        def(
-            "container.image.repository",
-            T::CharBuf,
-            "the container image repository",
-            k(ImageRepository),
-        ),
-        def(
-            "container.image.tag",
-            T::CharBuf,
-            "the container image tag",
-            k(ImageTag),
-        ),
-        def(
-            "container.image.digest",
-            T::CharBuf,
-            "the container image digest",
-            k(ImageDigest),
-        ),
-        def(
-            "container.type",
-            T::CharBuf,
-            "the container runtime (docker, cri-o, ...)",
-            k(Type),
-        ),
-        def(
-            "container.privileged",
-            T::Bool,
-            "true for privileged containers",
-            k(Privileged),
-        ),
-        def(
-            "container.mounts",
-            T::CharBuf,
-            "the container mounts",
-            k(Mounts),
-        ),
-        def(
-            "container.mount",
-            T::CharBuf,
-            "one container mount",
-            k(Mount),
-        )
-        .arg(ArgSpec::REQUIRED_INDEX_OR_KEY),
-        def(
-            "container.ip",
-            T::CharBuf,
-            "the container IP address",
-            k(Ip),
-        ),
-        def(
-            "container.created_time",
-            T::AbsTime,
-            "container creation time",
-            k(CreatedTime),
-        ),
+        def("container.id", T::CharBuf, "the container id (12 characters), or 'host'", k(Id)),
+        def("container.full_id", T::CharBuf, "the full container id, or 'host'", k(FullId)),
+        def("container.name", T::CharBuf, "the container name, or 'host'", k(Name)),
+        def("container.image", T::CharBuf, "the container image", k(Image)),
+        def("container.image.id", T::CharBuf, "the container image id", k(ImageId)),
+        def("container.image.repository", T::CharBuf, "the image repository", k(ImageRepository)),
+        def("container.image.tag", T::CharBuf, "the container image tag", k(ImageTag)),
+        def("container.image.digest", T::CharBuf, "the container image digest", k(ImageDigest)),
+        def("container.type", T::CharBuf, "the container runtime (docker, cri-o, ...)", k(Type)),
+        def("container.privileged", T::Bool, "true for privileged containers", k(Privileged)),
+        def("container.mounts", T::CharBuf, "the container mounts", k(Mounts)),
+        mount("container.mount", "one mount, by index or source", Mount),
+        mount("container.mount.source", "a mount's source, by index or destination", MountSource),
+        mount("container.mount.dest", "a mount's destination, by index or source", MountDest),
+        mount("container.mount.mode", "a mount's mode, by index or source", MountMode),
+        mount("container.mount.rdwr", "a mount's rdwr value, by index or source", MountRdwr),
+        mount("container.mount.propagation", "a mount's propagation", MountPropagation),
+        def("container.ip", T::CharBuf, "the container IP address", k(Ip)),
+        def("container.cni.json", T::CharBuf, "the pod's CNI result (JSON)", k(CniJson)),
+        def("container.created_time", T::AbsTime, "container creation time", k(CreatedTime)),
         def(
             "container.start_ts",
             T::AbsTime,
-            "container start time (ns since the epoch)",
+            "container start (ns since the epoch): the start of the thread's pid namespace",
             k(StartTs),
         ),
-        def(
-            "container.duration",
-            T::RelTime,
-            "nanoseconds since the container started",
-            k(Duration),
-        ),
-        def(
-            "container.healthcheck",
-            T::CharBuf,
-            "the container health check",
-            k(Healthcheck),
-        ),
-        def(
-            "container.liveness_probe",
-            T::CharBuf,
-            "the container liveness probe",
-            k(LivenessProbe),
-        ),
-        def(
-            "container.readiness_probe",
-            T::CharBuf,
-            "the container readiness probe",
-            k(ReadinessProbe),
-        ),
-        def(
-            "container.host_pid",
-            T::Bool,
-            "true if the container shares the host pid namespace",
-            k(HostPid),
-        ),
-        def(
-            "container.host_network",
-            T::Bool,
-            "true if the container shares the host network",
-            k(HostNetwork),
-        ),
-        def(
-            "container.host_ipc",
-            T::Bool,
-            "true if the container shares the host IPC namespace",
-            k(HostIpc),
-        ),
-        def(
-            "container.label",
-            T::CharBuf,
-            "one container label",
-            k(Label),
-        )
-        .arg(ArgSpec::REQUIRED_KEY),
-        def(
-            "container.labels",
-            T::CharBuf,
-            "the container labels",
-            k(Labels),
-        ),
-        def(
-            "container.cmdline",
-            T::CharBuf,
-            "the container entrypoint and arguments",
-            k(Cmdline),
-        ),
+        def("container.duration", T::RelTime, "nanoseconds since container.start_ts", k(Duration)),
+        def("container.healthcheck", T::CharBuf, "the container health check", k(Healthcheck)),
+        def("container.liveness_probe", T::CharBuf, "the liveness probe", k(LivenessProbe)),
+        def("container.readiness_probe", T::CharBuf, "the readiness probe", k(ReadinessProbe)),
+        def("container.host_pid", T::Bool, "true in the host pid namespace", k(HostPid)),
+        def("container.host_network", T::Bool, "true in the host network", k(HostNetwork)),
+        def("container.host_ipc", T::Bool, "true in the host IPC namespace", k(HostIpc)),
+        def("container.label", T::CharBuf, "one container label", k(Label))
+            .arg(ArgSpec::REQUIRED_KEY),
+        def("container.labels", T::CharBuf, "the container labels", k(Labels)),
     ]
 }
 
@@ -211,13 +104,23 @@ pub(crate) fn extract(f: F, evt: &SyscallEvent<'_>, _arg: &FieldArg, out: &mut V
             }
             return;
         }
-        _ => {}
-    }
-    if host {
-        if f == Name {
+        Name | Type if host => {
             out.push_str("host");
+            return;
         }
-        return;
+        // From the kernel's view of the thread, not from the container engine.
+        StartTs | Duration => {
+            if !host && t.pidns_init_start_ts != 0 {
+                if f == StartTs {
+                    out.push_u64(t.pidns_init_start_ts);
+                } else {
+                    out.push_u64(evt.raw().ts().saturating_sub(t.pidns_init_start_ts));
+                }
+            }
+            return;
+        }
+        _ if host => return,
+        _ => {}
     }
     let Some(c) = evt.state().containers.get(&t.container_id) else {
         return;
@@ -241,20 +144,10 @@ pub(crate) fn extract(f: F, evt: &SyscallEvent<'_>, _arg: &FieldArg, out: &mut V
                 out.push_str(ip)
             }
         }
-        CreatedTime | StartTs => {
+        CreatedTime => {
             if let Some(ts) = c.created_time {
-                out.push_u64((ts as u64).saturating_mul(if ts < 1 << 34 {
-                    1_000_000_000
-                } else {
-                    1
-                }))
-            }
-        }
-        Duration => {
-            if let Some(ts) = c.created_time {
-                let start =
-                    (ts as u64).saturating_mul(if ts < 1 << 34 { 1_000_000_000 } else { 1 });
-                out.push_u64(evt.raw().ts().saturating_sub(start));
+                // Container engines report seconds.
+                out.push_u64((ts as u64).saturating_mul(1_000_000_000))
             }
         }
         _ => {}

@@ -72,12 +72,7 @@ pub(crate) fn defs() -> Vec<Def> {
     let e = Kind::Evt;
     vec![
         def("evt.num", T::U64, "event number", e(Num)),
-        def(
-            "evt.time",
-            T::AbsTime,
-            "event timestamp as a time string with nanoseconds",
-            e(Time),
-        ),
+        def("evt.time", T::AbsTime, "event timestamp as a time string with nanoseconds", e(Time)),
         def(
             "evt.time.s",
             T::AbsTime,
@@ -90,12 +85,7 @@ pub(crate) fn defs() -> Vec<Def> {
             "event timestamp in ISO 8601 format (UTC)",
             e(TimeIso8601),
         ),
-        def(
-            "evt.datetime",
-            T::AbsTime,
-            "event timestamp as a date and time string",
-            e(Datetime),
-        ),
+        def("evt.datetime", T::AbsTime, "event timestamp as a date and time string", e(Datetime)),
         def(
             "evt.datetime.s",
             T::AbsTime,
@@ -108,121 +98,41 @@ pub(crate) fn defs() -> Vec<Def> {
             "absolute event timestamp, nanoseconds from epoch",
             e(Rawtime),
         ),
-        def(
-            "evt.rawtime.s",
-            T::AbsTime,
-            "integer part of the event timestamp",
-            e(RawtimeS),
-        ),
-        def(
-            "evt.rawtime.ns",
-            T::AbsTime,
-            "fractional part of the event timestamp",
-            e(RawtimeNs),
-        ),
-        def(
-            "evt.reltime",
-            T::RelTime,
-            "time since the first event, in nanoseconds",
-            e(Reltime),
-        ),
-        def(
-            "evt.reltime.s",
-            T::RelTime,
-            "integer part of the relative time",
-            e(ReltimeS),
-        ),
-        def(
-            "evt.reltime.ns",
-            T::RelTime,
-            "fractional part of the relative time",
-            e(ReltimeNs),
-        ),
+        def("evt.rawtime.s", T::AbsTime, "integer part of the event timestamp", e(RawtimeS)),
+        def("evt.rawtime.ns", T::AbsTime, "fractional part of the event timestamp", e(RawtimeNs)),
+        def("evt.reltime", T::RelTime, "time since the first event, in nanoseconds", e(Reltime)),
+        def("evt.reltime.s", T::RelTime, "integer part of the relative time", e(ReltimeS)),
+        def("evt.reltime.ns", T::RelTime, "fractional part of the relative time", e(ReltimeNs)),
         def(
             "evt.latency",
             T::RelTime,
             "delta between an exit event and its enter event, in nanoseconds",
             e(Latency),
         ),
-        def(
-            "evt.latency.s",
-            T::RelTime,
-            "integer part of the latency",
-            e(LatencyS),
-        ),
-        def(
-            "evt.latency.ns",
-            T::RelTime,
-            "fractional part of the latency",
-            e(LatencyNs),
-        ),
-        def(
-            "evt.latency.human",
-            T::CharBuf,
-            "latency as a human readable string",
-            e(LatencyHuman),
-        ),
+        def("evt.latency.s", T::RelTime, "integer part of the latency", e(LatencyS)),
+        def("evt.latency.ns", T::RelTime, "fractional part of the latency", e(LatencyNs)),
+        def("evt.latency.human", T::CharBuf, "latency as a human readable string", e(LatencyHuman)),
         def(
             "evt.deltatime",
             T::RelTime,
             "delta from the previous event, in nanoseconds",
             e(Deltatime),
         ),
-        def(
-            "evt.deltatime.s",
-            T::RelTime,
-            "integer part of the delta",
-            e(DeltatimeS),
-        ),
-        def(
-            "evt.deltatime.ns",
-            T::RelTime,
-            "fractional part of the delta",
-            e(DeltatimeNs),
-        ),
-        def(
-            "evt.dir",
-            T::CharBuf,
-            "'>' for enter events, '<' for exit events",
-            e(Dir),
-        ),
-        def(
-            "evt.type",
-            T::CharBuf,
-            "the name of the event (e.g. 'open')",
-            e(Type),
-        ),
-        def(
-            "evt.type.is",
-            T::U32,
-            "1 for events of the type given as argument",
-            e(TypeIs),
-        )
-        .arg(ArgSpec::REQUIRED_KEY),
+        def("evt.deltatime.s", T::RelTime, "integer part of the delta", e(DeltatimeS)),
+        def("evt.deltatime.ns", T::RelTime, "fractional part of the delta", e(DeltatimeNs)),
+        def("evt.dir", T::CharBuf, "'>' for enter events, '<' for exit events", e(Dir)),
+        def("evt.type", T::CharBuf, "the name of the event (e.g. 'open')", e(Type)),
+        def("evt.type.is", T::U32, "1 for events of the type given as argument", e(TypeIs))
+            .arg(ArgSpec::REQUIRED_KEY),
         def(
             "syscall.type",
             T::CharBuf,
             "for system call events, the name of the system call",
             e(SyscallType),
         ),
-        def(
-            "evt.category",
-            T::CharBuf,
-            "the event category (file, net, process...)",
-            e(Category),
-        ),
-        def(
-            "evt.cpu",
-            T::I16,
-            "number of the CPU where the event happened",
-            e(Cpu),
-        ),
-        def(
-            "evt.args",
-            T::CharBuf,
-            "all the event arguments, in one string",
-            e(Args),
-        ),
+        def("evt.category", T::CharBuf, "the event category (file, net, process...)", e(Category)),
+        def("evt.cpu", T::I16, "number of the CPU where the event happened", e(Cpu)),
+        def("evt.args", T::CharBuf, "all the event arguments, in one string", e(Args)),
         def(
             "evt.arg",
             T::CharBuf,
@@ -230,107 +140,37 @@ pub(crate) fn defs() -> Vec<Def> {
             e(Arg),
         )
         .arg(ArgSpec::REQUIRED_INDEX_OR_KEY),
-        def(
-            "evt.rawarg",
-            T::Dynamic,
-            "one event argument by name, unresolved",
-            e(RawArg),
-        )
-        .arg(ArgSpec::REQUIRED_KEY),
-        def(
-            "evt.info",
-            T::CharBuf,
-            "for most events the same as evt.args",
-            e(Info),
-        ),
-        def(
-            "evt.buffer",
-            T::ByteBuf,
-            "the data buffer of I/O events",
-            e(Buffer),
-        ),
-        def(
-            "evt.buflen",
-            T::U64,
-            "the length of the data buffer of I/O events",
-            e(Buflen),
-        ),
+        def("evt.rawarg", T::Dynamic, "one event argument by name, unresolved", e(RawArg))
+            .arg(ArgSpec::REQUIRED_KEY),
+        def("evt.info", T::CharBuf, "for most events the same as evt.args", e(Info)),
+        def("evt.buffer", T::ByteBuf, "the data buffer of I/O events", e(Buffer)),
+        def("evt.buflen", T::U64, "the length of the data buffer of I/O events", e(Buflen)),
         def(
             "evt.res",
             T::CharBuf,
             "the return value as a string: SUCCESS or an error code",
             e(Res),
         ),
-        def(
-            "evt.rawres",
-            T::I64,
-            "the return value as a number",
-            e(Rawres),
-        ),
-        def(
-            "evt.failed",
-            T::Bool,
-            "true for events that returned an error",
-            e(Failed),
-        ),
-        def(
-            "evt.is_io",
-            T::Bool,
-            "true for events that read or write fds",
-            e(IsIo),
-        ),
-        def(
-            "evt.is_io_read",
-            T::Bool,
-            "true for events that read from fds",
-            e(IsIoRead),
-        ),
-        def(
-            "evt.is_io_write",
-            T::Bool,
-            "true for events that write to fds",
-            e(IsIoWrite),
-        ),
-        def(
-            "evt.io_dir",
-            T::CharBuf,
-            "'read' or 'write' for I/O events",
-            e(IoDir),
-        ),
-        def(
-            "evt.is_wait",
-            T::Bool,
-            "true for events that make the thread wait",
-            e(IsWait),
-        ),
+        def("evt.rawres", T::I64, "the return value as a number", e(Rawres)),
+        def("evt.failed", T::Bool, "true for events that returned an error", e(Failed)),
+        def("evt.is_io", T::Bool, "true for events that read or write fds", e(IsIo)),
+        def("evt.is_io_read", T::Bool, "true for events that read from fds", e(IsIoRead)),
+        def("evt.is_io_write", T::Bool, "true for events that write to fds", e(IsIoWrite)),
+        def("evt.io_dir", T::CharBuf, "'read' or 'write' for I/O events", e(IoDir)),
+        def("evt.is_wait", T::Bool, "true for events that make the thread wait", e(IsWait)),
         def(
             "evt.wait_latency",
             T::RelTime,
             "time spent waiting, for waiting events",
             e(WaitLatency),
         ),
-        def(
-            "evt.is_syslog",
-            T::Bool,
-            "true for writes to /dev/log",
-            e(IsSyslog),
-        ),
+        def("evt.is_syslog", T::Bool, "true for writes to /dev/log", e(IsSyslog)),
         def("evt.count", T::U32, "always 1", e(Count)),
-        def(
-            "evt.count.error",
-            T::U32,
-            "1 for events that returned an error",
-            e(CountError),
-        ),
+        def("evt.count.error", T::U32, "1 for events that returned an error", e(CountError)),
         def("evt.count.exit", T::U32, "1 for exit events", e(CountExit)),
-        def(
-            "evt.around",
-            T::U64,
-            "accepts events around a time (filter only)",
-            e(Around),
-        )
-        .arg(ArgSpec::REQUIRED_INDEX)
-        .filter_only(),
+        def("evt.around", T::U64, "accepts events around a time (filter only)", e(Around))
+            .arg(ArgSpec::REQUIRED_INDEX)
+            .filter_only(),
         def(
             "evt.abspath",
             T::CharBuf,
@@ -338,42 +178,17 @@ pub(crate) fn defs() -> Vec<Def> {
             e(Abspath),
         )
         .arg(ArgSpec::OPTIONAL_KEY),
-        def(
-            "evt.is_open_read",
-            T::Bool,
-            "true for opens for reading",
-            e(IsOpenRead),
-        ),
-        def(
-            "evt.is_open_write",
-            T::Bool,
-            "true for opens for writing",
-            e(IsOpenWrite),
-        ),
+        def("evt.is_open_read", T::Bool, "true for opens for reading", e(IsOpenRead)),
+        def("evt.is_open_write", T::Bool, "true for opens for writing", e(IsOpenWrite)),
         def(
             "evt.is_open_exec",
             T::Bool,
             "true for opens creating an executable file",
             e(IsOpenExec),
         ),
-        def(
-            "evt.is_open_create",
-            T::Bool,
-            "true for opens that created the file",
-            e(IsOpenCreate),
-        ),
-        def(
-            "evt.source",
-            T::CharBuf,
-            "the event source: syscall",
-            e(Source),
-        ),
-        def(
-            "evt.is_async",
-            T::Bool,
-            "true for asynchronous events",
-            e(IsAsync),
-        ),
+        def("evt.is_open_create", T::Bool, "true for opens that created the file", e(IsOpenCreate)),
+        def("evt.source", T::CharBuf, "the event source: syscall", e(Source)),
+        def("evt.is_async", T::Bool, "true for asynchronous events", e(IsAsync)),
         def(
             "evt.hostname",
             T::CharBuf,
@@ -395,11 +210,7 @@ fn res_param(evt: &SyscallEvent<'_>) -> Option<usize> {
 }
 
 fn resolver<'a>(evt: &SyscallEvent<'a>) -> EventResolver<'a> {
-    EventResolver {
-        state: evt.state(),
-        thread: evt.thread(),
-        fd: evt.fd(),
-    }
+    EventResolver { state: evt.state(), thread: evt.thread(), fd: evt.fd() }
 }
 
 pub(crate) fn extract(
@@ -530,9 +341,7 @@ pub(crate) fn extract(
             }
         }
         Failed => {
-            let v = res_param(evt)
-                .and_then(|i| raw.param_i64(i))
-                .is_some_and(|v| v < 0);
+            let v = res_param(evt).and_then(|i| raw.param_i64(i)).is_some_and(|v| v < 0);
             out.push_bool(v);
         }
         IsIo => out.push_bool(flags & (ef::READS_FROM_FD | ef::WRITES_TO_FD) != 0),
@@ -553,16 +362,12 @@ pub(crate) fn extract(
         }
         IsSyslog => {
             let v = flags & ef::WRITES_TO_FD != 0
-                && evt
-                    .fd()
-                    .is_some_and(|f| f.name.windows(8).any(|w| w == b"/dev/log"));
+                && evt.fd().is_some_and(|f| f.name.windows(8).any(|w| w == b"/dev/log"));
             out.push_bool(v);
         }
         Count => out.push_u64(1),
         CountError => {
-            let v = res_param(evt)
-                .and_then(|i| raw.param_i64(i))
-                .is_some_and(|v| v < 0);
+            let v = res_param(evt).and_then(|i| raw.param_i64(i)).is_some_and(|v| v < 0);
             out.push_u64(v as u64);
         }
         CountExit => out.push_u64(!raw.is_enter() as u64),
@@ -585,10 +390,7 @@ fn is_open(f: F, evt: &SyscallEvent<'_>) -> bool {
     let raw = evt.raw();
     let etype = raw.etype();
     // libsinsp reads the flags of OPEN_X, OPENAT_E (sic), OPENAT_2_X and OPENAT2_X.
-    if matches!(
-        etype,
-        SYSCALL_OPEN_X | SYSCALL_OPENAT_E | SYSCALL_OPENAT_2_X | SYSCALL_OPENAT2_X
-    ) {
+    if matches!(etype, SYSCALL_OPEN_X | SYSCALL_OPENAT_E | SYSCALL_OPENAT_2_X | SYSCALL_OPENAT2_X) {
         let newer = matches!(etype, SYSCALL_OPENAT_2_X | SYSCALL_OPENAT2_X);
         let Some(flags) = raw.param_u64(if newer { 3 } else { 2 }) else {
             return false;
@@ -644,14 +446,14 @@ fn abspath(evt: &SyscallEvent<'_>, arg: &FieldArg, out: &mut ValueSink<'_>, sc: 
     let Some(t) = evt.thread() else { return };
     let state = evt.state();
     sc.b.clear();
-    if dirfd == render::PPM_AT_FDCWD {
-        sc.b.extend_from_slice(state.threads.cwd(t));
-    } else {
-        let Some(fi) = state.fd_of(t, dirfd) else {
-            return;
-        };
-        sc.b.extend_from_slice(&fi.name);
-        sc.b.push(b'/');
+    if !crate::state::push_base_dir(
+        &state.threads,
+        state.fd_table(t.pid),
+        t,
+        Some(dirfd),
+        &mut sc.b,
+    ) {
+        return;
     }
     crate::path::concatenate(&mut sc.a, &sc.b, path);
     out.push_bytes(&sc.a);
@@ -698,11 +500,9 @@ fn offset(tz: TimeZone, secs: i64) -> FixedOffset {
     match tz {
         TimeZone::Utc => utc,
         TimeZone::Fixed(s) => FixedOffset::east_opt(s).unwrap_or(utc),
-        TimeZone::Local => chrono::Local
-            .timestamp_opt(secs, 0)
-            .single()
-            .map(|d| d.offset().fix())
-            .unwrap_or(utc),
+        TimeZone::Local => {
+            chrono::Local.timestamp_opt(secs, 0).single().map(|d| d.offset().fix()).unwrap_or(utc)
+        }
     }
 }
 
@@ -725,11 +525,7 @@ pub(crate) fn render_text(
     let ns = ts % 1_000_000_000;
     let r = match f {
         F::Time | F::TimeS | F::Datetime | F::DatetimeS | F::TimeIso8601 => {
-            let tz = if f == F::TimeIso8601 {
-                TimeZone::Utc
-            } else {
-                tz
-            };
+            let tz = if f == F::TimeIso8601 { TimeZone::Utc } else { tz };
             let Some(d) = datetime(ts, tz) else {
                 return Some(false);
             };
@@ -740,13 +536,26 @@ pub(crate) fn render_text(
                 F::TimeS => write!(out, "{h:02}:{m:02}:{s:02}"),
                 F::Datetime => write!(out, "{y:04}-{mo:02}-{da:02} {h:02}:{m:02}:{s:02}.{ns:09}"),
                 F::DatetimeS => write!(out, "{y:04}-{mo:02}-{da:02} {h:02}:{m:02}:{s:02}"),
-                _ => write!(
-                    out,
-                    "{y:04}-{mo:02}-{da:02}T{h:02}:{m:02}:{s:02}.{ns:09}+0000"
-                ),
+                _ => write!(out, "{y:04}-{mo:02}-{da:02}T{h:02}:{m:02}:{s:02}.{ns:09}+0000"),
             }
         }
-        F::RawtimeNs | F::ReltimeNs | F::LatencyNs | F::DeltatimeNs => return None,
+        // libsinsp prints these with PF_10_PADDED_DEC (`%09`).
+        F::Reltime | F::ReltimeNs | F::RawtimeNs | F::LatencyNs | F::DeltatimeNs => {
+            let state = evt.state();
+            let v = match f {
+                F::Reltime => ts.saturating_sub(state.first_ts),
+                F::ReltimeNs => ts.saturating_sub(state.first_ts) % 1_000_000_000,
+                F::RawtimeNs => ns,
+                F::DeltatimeNs => ts.saturating_sub(state.prev_ts) % 1_000_000_000,
+                _ => match evt.thread() {
+                    Some(t) if evt.raw().category() & cat::INTERNAL == 0 => {
+                        t.parse.latency % 1_000_000_000
+                    }
+                    _ => return Some(false),
+                },
+            };
+            write!(out, "{v:09}")
+        }
         _ => return None,
     };
     Some(r.is_ok())

@@ -67,7 +67,7 @@ pub(crate) enum F {
 pub(crate) fn defs() -> Vec<Def> {
     use F::*;
     let k = Kind::Fd;
-    let either = |d: Def| d.mult(Multiplicity::EitherEnd);
+    let either = |d: Def| d.mult(Multiplicity::EitherEnd).no_rhs();
     vec![
         def("fd.num", T::I64, "the fd number", k(Num)),
         def(
@@ -76,193 +76,70 @@ pub(crate) fn defs() -> Vec<Def> {
             "the type of fd: file, directory, ipv4, ipv6, unix, pipe, event...",
             k(Type),
         ),
-        def(
-            "fd.typechar",
-            T::CharBuf,
-            "the type of fd as one character",
-            k(Typechar),
-        ),
-        def(
-            "fd.name",
-            T::CharBuf,
-            "the full name of the fd: path, or connection tuple",
-            k(Name),
-        ),
-        def(
-            "fd.nameraw",
-            T::CharBuf,
-            "the name of the fd as the syscall gave it",
-            k(Nameraw),
-        ),
-        def(
-            "fd.directory",
-            T::CharBuf,
-            "the directory of a file fd",
-            k(Directory),
-        ),
+        def("fd.typechar", T::CharBuf, "the type of fd as one character", k(Typechar)),
+        def("fd.name", T::CharBuf, "the full name of the fd: path, or connection tuple", k(Name)),
+        def("fd.nameraw", T::CharBuf, "the name of the fd as the syscall gave it", k(Nameraw)),
+        def("fd.directory", T::CharBuf, "the directory of a file fd", k(Directory)),
         def(
             "fd.filename",
             T::CharBuf,
             "the file name of a file fd, without directory",
             k(Filename),
         ),
-        either(def(
-            "fd.ip",
-            T::IpAddr,
-            "either end of a connection (filter only)",
-            k(Ip),
-        ))
-        .filter_only(),
+        either(def("fd.ip", T::IpAddr, "either end of a connection (filter only)", k(Ip)))
+            .filter_only(),
         def("fd.cip", T::IpAddr, "client address", k(Cip)),
         def("fd.sip", T::IpAddr, "server address", k(Sip)),
         def("fd.lip", T::IpAddr, "local address", k(Lip)),
         def("fd.rip", T::IpAddr, "remote address", k(Rip)),
-        either(def(
-            "fd.port",
-            T::Port,
-            "either port of a connection (filter only)",
-            k(Port),
-        ))
-        .filter_only(),
+        either(def("fd.port", T::Port, "either port of a connection (filter only)", k(Port)))
+            .filter_only(),
         def("fd.cport", T::Port, "client port", k(Cport)),
         def("fd.sport", T::Port, "server port", k(Sport)),
         def("fd.lport", T::Port, "local port", k(Lport)),
         def("fd.rport", T::Port, "remote port", k(Rport)),
-        def(
-            "fd.l4proto",
-            T::CharBuf,
-            "the IP protocol: tcp, udp, icmp or raw",
-            k(L4proto),
-        ),
-        def(
-            "fd.sockfamily",
-            T::CharBuf,
-            "ip or unix for sockets",
-            k(Sockfamily),
-        ),
-        def(
-            "fd.is_server",
-            T::Bool,
-            "true if the process is the server end",
-            k(IsServer),
-        ),
-        def(
-            "fd.uid",
-            T::CharBuf,
-            "a unique id of the fd: thread id plus fd number",
-            k(Uid),
-        ),
-        def(
-            "fd.containername",
-            T::CharBuf,
-            "container id plus fd name",
-            k(Containername),
-        ),
+        def("fd.l4proto", T::CharBuf, "the IP protocol: tcp, udp, icmp or raw", k(L4proto)),
+        def("fd.sockfamily", T::CharBuf, "ip or unix for sockets", k(Sockfamily)),
+        def("fd.is_server", T::Bool, "true if the process is the server end", k(IsServer)),
+        def("fd.uid", T::CharBuf, "a unique id of the fd: thread id plus fd number", k(Uid)),
+        def("fd.containername", T::CharBuf, "container id plus fd name", k(Containername)),
         def(
             "fd.containerdirectory",
             T::CharBuf,
             "container id plus directory",
             k(Containerdirectory),
         ),
-        either(def(
-            "fd.proto",
-            T::Port,
-            "either protocol of a connection (filter only)",
-            k(Proto),
-        ))
-        .filter_only(),
-        def(
-            "fd.cproto",
-            T::CharBuf,
-            "client protocol (port number: no service lookup)",
-            k(Cproto),
-        ),
-        def(
-            "fd.sproto",
-            T::CharBuf,
-            "server protocol (port number: no service lookup)",
-            k(Sproto),
-        ),
-        def(
-            "fd.lproto",
-            T::CharBuf,
-            "local protocol (port number: no service lookup)",
-            k(Lproto),
-        ),
-        def(
-            "fd.rproto",
-            T::CharBuf,
-            "remote protocol (port number: no service lookup)",
-            k(Rproto),
-        ),
-        either(def(
-            "fd.net",
-            T::IpNet,
-            "either end's network (filter only)",
-            k(Net),
-        ))
-        .filter_only(),
-        def("fd.cnet", T::IpNet, "client network (filter only)", k(Cnet)).filter_only(),
-        def("fd.snet", T::IpNet, "server network (filter only)", k(Snet)).filter_only(),
-        def("fd.lnet", T::IpNet, "local network (filter only)", k(Lnet)).filter_only(),
-        def("fd.rnet", T::IpNet, "remote network (filter only)", k(Rnet)).filter_only(),
-        def(
-            "fd.connected",
-            T::Bool,
-            "true for connected sockets",
-            k(Connected),
-        ),
+        either(def("fd.proto", T::Port, "either protocol of a connection (filter only)", k(Proto)))
+            .filter_only(),
+        def("fd.cproto", T::CharBuf, "client protocol (port number: no service lookup)", k(Cproto)),
+        def("fd.sproto", T::CharBuf, "server protocol (port number: no service lookup)", k(Sproto)),
+        def("fd.lproto", T::CharBuf, "local protocol (port number: no service lookup)", k(Lproto)),
+        def("fd.rproto", T::CharBuf, "remote protocol (port number: no service lookup)", k(Rproto)),
+        either(def("fd.net", T::IpNet, "either end's network (filter only)", k(Net))).filter_only(),
+        def("fd.cnet", T::IpNet, "client network (filter only)", k(Cnet)).filter_only().no_rhs(),
+        def("fd.snet", T::IpNet, "server network (filter only)", k(Snet)).filter_only().no_rhs(),
+        def("fd.lnet", T::IpNet, "local network (filter only)", k(Lnet)).filter_only().no_rhs(),
+        def("fd.rnet", T::IpNet, "remote network (filter only)", k(Rnet)).filter_only().no_rhs(),
+        def("fd.connected", T::Bool, "true for connected sockets", k(Connected)),
         def(
             "fd.name_changed",
             T::Bool,
             "true when the fd name changed with this event",
             k(NameChanged),
         ),
-        def(
-            "fd.cip.name",
-            T::CharBuf,
-            "client host name (no DNS in captures)",
-            k(CipName),
-        ),
-        def(
-            "fd.sip.name",
-            T::CharBuf,
-            "server host name (no DNS in captures)",
-            k(SipName),
-        ),
-        def(
-            "fd.lip.name",
-            T::CharBuf,
-            "local host name (no DNS in captures)",
-            k(LipName),
-        ),
-        def(
-            "fd.rip.name",
-            T::CharBuf,
-            "remote host name (no DNS in captures)",
-            k(RipName),
-        ),
+        def("fd.cip.name", T::CharBuf, "client host name (no DNS in captures)", k(CipName))
+            .no_rhs(),
+        def("fd.sip.name", T::CharBuf, "server host name (no DNS in captures)", k(SipName))
+            .no_rhs(),
+        def("fd.lip.name", T::CharBuf, "local host name (no DNS in captures)", k(LipName)).no_rhs(),
+        def("fd.rip.name", T::CharBuf, "remote host name (no DNS in captures)", k(RipName))
+            .no_rhs(),
         def("fd.dev", T::I32, "device number of a file fd", k(Dev)),
-        def(
-            "fd.dev.major",
-            T::I32,
-            "major device number of a file fd",
-            k(DevMajor),
-        ),
-        def(
-            "fd.dev.minor",
-            T::I32,
-            "minor device number of a file fd",
-            k(DevMinor),
-        ),
+        def("fd.dev.major", T::I32, "major device number of a file fd", k(DevMajor)),
+        def("fd.dev.minor", T::I32, "minor device number of a file fd", k(DevMinor)),
         def("fd.ino", T::I64, "inode of a file fd", k(Ino)),
-        def(
-            "fd.types",
-            T::CharBuf,
-            "types of the fds the event uses",
-            k(Types),
-        )
-        .mult(Multiplicity::List),
+        def("fd.types", T::CharBuf, "types of the fds the event uses", k(Types))
+            .mult(Multiplicity::List),
     ]
 }
 
@@ -299,11 +176,7 @@ fn name_from_creator(evt: &SyscallEvent<'_>, sc: &mut Scratch) -> Option<()> {
     match raw.etype() {
         SYSCALL_OPEN_X | SOCKET_ACCEPT_X | SOCKET_ACCEPT_5_X | SOCKET_ACCEPT4_X
         | SOCKET_ACCEPT4_5_X | SOCKET_ACCEPT4_6_X | SYSCALL_CREAT_X | SOCKET_CONNECT_X => {
-            let r = EventResolver {
-                state: evt.state(),
-                thread: evt.thread(),
-                fd: evt.fd(),
-            };
+            let r = EventResolver { state: evt.state(), thread: evt.thread(), fd: evt.fd() };
             let mut res = std::mem::take(&mut sc.b);
             let mut val = std::mem::take(&mut sc.a);
             render_param(raw, 1, &r, &mut val, &mut res);
@@ -316,15 +189,16 @@ fn name_from_creator(evt: &SyscallEvent<'_>, sc: &mut Scratch) -> Option<()> {
             let t = evt.thread()?;
             let state = evt.state();
             sc.b.clear();
-            if name.first() != Some(&b'/') {
-                if dirfd == crate::event::render::PPM_AT_FDCWD {
-                    sc.b.extend_from_slice(state.threads.cwd(t));
-                } else if let Some(fi) = state.fd_of(t, dirfd) {
-                    sc.b.extend_from_slice(&fi.name);
-                    sc.b.push(b'/');
-                } else {
-                    sc.b.extend_from_slice(b"<UNKNOWN>/");
-                }
+            if name.first() != Some(&b'/')
+                && !crate::state::push_base_dir(
+                    &state.threads,
+                    state.fd_table(t.pid),
+                    t,
+                    Some(dirfd),
+                    &mut sc.b,
+                )
+            {
+                sc.b.extend_from_slice(b"<UNKNOWN>/");
             }
             crate::path::concatenate(&mut sc.a, &sc.b, name);
         }
@@ -374,27 +248,36 @@ fn creator_typechar(etype: u16) -> u8 {
     }
 }
 
-/// True if `ip` is an address of one of the capture's interfaces.
+/// True if `ip` belongs to this machine, as libsinsp decides it: for a thread in a
+/// container, its container's IPv4 address (IPv6 is never local there); otherwise an IPv4
+/// address of an interface, or an IPv6 address in the /64 of an interface.
 fn is_local(evt: &SyscallEvent<'_>, ip: IpAddr) -> bool {
-    evt.state().ifaces.iter().any(|(a, _)| *a == ip)
+    let state = evt.state();
+    if let Some(t) = evt.thread() {
+        if !t.container_id.is_empty() {
+            let IpAddr::V4(v4) = ip else { return false };
+            let cip = state.containers.get(&t.container_id).and_then(|c| c.ip.as_deref());
+            return cip.and_then(|c| c.parse::<std::net::Ipv4Addr>().ok()) == Some(v4);
+        }
+    }
+    state.ifaces.iter().any(|i| match (&i.addr, ip) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => *a == b,
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
+        _ => false,
+    })
 }
 
 fn tuple(f: &FdInfo) -> Option<(IpAddr, IpAddr, u16, u16)> {
     match (f.ftype, f.sock) {
-        (
-            FdType::Ipv4Sock | FdType::Ipv6Sock,
-            SockInfo::Tuple {
-                sip,
-                dip,
-                sport,
-                dport,
-                ..
-            },
-        ) => Some((sip, dip, sport, dport)),
+        (FdType::Ipv4Sock | FdType::Ipv6Sock, SockInfo::Tuple { sip, dip, sport, dport, .. }) => {
+            Some((sip, dip, sport, dport))
+        }
         _ => None,
     }
 }
 
+// The arms mirror libsinsp's switch one field at a time; guards would scatter them.
+#[allow(clippy::collapsible_match)]
 pub(crate) fn extract(
     f: F,
     evt: &SyscallEvent<'_>,
@@ -407,6 +290,14 @@ pub(crate) fn extract(
     let raw = evt.raw();
     if f == Num {
         out.push_i64(evt.ctx().lastevent_fd);
+        return;
+    }
+    if f == Uid {
+        // The thread id followed by the fd number, known fd or not.
+        out.push_str_with(|w| {
+            use std::fmt::Write;
+            let _ = write!(w, "{}{}", raw.tid(), evt.ctx().lastevent_fd);
+        });
         return;
     }
     let Some(fi) = fd else {
@@ -430,7 +321,16 @@ pub(crate) fn extract(
                 if name_from_creator(evt, sc).is_some() {
                     let mut d = std::mem::take(&mut sc.a);
                     directory_of(&mut d, true);
-                    out.push_bytes(&d);
+                    if f == Containerdirectory {
+                        let cid = evt.thread().map_or(&[][..], |t| &t.container_id);
+                        out.push_str_with(|w| {
+                            w.extend(cid);
+                            w.push(b':');
+                            w.extend(&d);
+                        });
+                    } else {
+                        out.push_bytes(&d);
+                    }
                     sc.a = d;
                 }
             }
@@ -455,24 +355,26 @@ pub(crate) fn extract(
     let file_like = matches!(fi.ftype, FdType::File | FdType::FileV2);
     match f {
         Num => {}
-        Name => {
-            if raw.etype() == SOCKET_CONNECT_X && raw.param_i64(0).is_some_and(|r| r < 0) {
-                if name_from_creator(evt, sc).is_some() {
-                    out.push_bytes(&sc.a);
-                }
+        Name | Containername => {
+            // A failed connect is named by its arguments, as an fd being created is.
+            let failed_connect =
+                raw.etype() == SOCKET_CONNECT_X && raw.param_i64(0).is_some_and(|r| r < 0);
+            if failed_connect && name_from_creator(evt, sc).is_none() {
                 return;
             }
-            out.push_bytes(&fi.name)
+            let name = if failed_connect { &sc.a[..] } else { &fi.name[..] };
+            if f == Containername {
+                let cid = evt.thread().map_or(&[][..], |t| &t.container_id);
+                out.push_str_with(|w| {
+                    w.extend(cid);
+                    w.push(b':');
+                    w.extend(name);
+                })
+            } else {
+                out.push_bytes(name)
+            }
         }
         Nameraw => out.push_bytes(&fi.name_raw),
-        Containername => {
-            let cid = evt.thread().map_or(&[][..], |t| &t.container_id);
-            out.push_str_with(|w| {
-                w.extend(cid);
-                w.push(b':');
-                w.extend(&fi.name);
-            })
-        }
         Type => {
             if let Some(n) = fi.ftype.type_name() {
                 out.push_str(n)
@@ -507,13 +409,7 @@ pub(crate) fn extract(
         Ip | Net | Port | Proto => match (fi.ftype, fi.sock) {
             (
                 FdType::Ipv4Sock | FdType::Ipv6Sock,
-                SockInfo::Tuple {
-                    sip,
-                    dip,
-                    sport,
-                    dport,
-                    ..
-                },
+                SockInfo::Tuple { sip, dip, sport, dport, .. },
             ) => {
                 if matches!(f, Ip | Net) {
                     out.push_ip(sip);
@@ -584,11 +480,7 @@ pub(crate) fn extract(
             }
             let local = is_local(evt, sip);
             let want_local = matches!(f, Lip | Lnet | Lport | Lproto);
-            let (ip, port) = if local == want_local {
-                (sip, sport)
-            } else {
-                (dip, dport)
-            };
+            let (ip, port) = if local == want_local { (sip, sport) } else { (dip, dport) };
             match f {
                 Lip | Rip | Lnet | Rnet => out.push_ip(ip),
                 Lport | Rport => out.push_u64(port as u64),
@@ -619,10 +511,7 @@ pub(crate) fn extract(
             };
             out.push_bool(v);
         }
-        Uid => out.push_str_with(|w| {
-            use std::fmt::Write;
-            let _ = write!(w, "{}{}", raw.tid(), evt.ctx().lastevent_fd);
-        }),
+        Uid => {}
         Connected => out.push_bool(fi.flags & crate::state::fds::fdflags::SOCKET_CONNECTED != 0),
         NameChanged => out.push_bool(evt.ctx().name_changed),
         CipName | SipName | LipName | RipName => {}

@@ -7,7 +7,6 @@ use falco_engine::{FieldArg, FieldType as T, ValueSink};
 use super::{Def, Kind, Scratch, def};
 use crate::capture::SyscallEvent;
 use crate::event::codes::*;
-use crate::event::render::PPM_AT_FDCWD;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum F {
@@ -23,12 +22,7 @@ pub(crate) fn defs() -> Vec<Def> {
     use F::*;
     let k = Kind::Fs;
     vec![
-        def(
-            "fs.path.name",
-            T::CharBuf,
-            "the path a filesystem syscall names, absolute",
-            k(Name),
-        ),
+        def("fs.path.name", T::CharBuf, "the path a filesystem syscall names, absolute", k(Name)),
         def(
             "fs.path.nameraw",
             T::CharBuf,
@@ -41,24 +35,14 @@ pub(crate) fn defs() -> Vec<Def> {
             "the source path of a rename/link syscall, absolute",
             k(Source),
         ),
-        def(
-            "fs.path.sourceraw",
-            T::CharBuf,
-            "the source path, as given",
-            k(Sourceraw),
-        ),
+        def("fs.path.sourceraw", T::CharBuf, "the source path, as given", k(Sourceraw)),
         def(
             "fs.path.target",
             T::CharBuf,
             "the target path of a rename/link syscall, absolute",
             k(Target),
         ),
-        def(
-            "fs.path.targetraw",
-            T::CharBuf,
-            "the target path, as given",
-            k(Targetraw),
-        ),
+        def("fs.path.targetraw", T::CharBuf, "the target path, as given", k(Targetraw)),
     ]
 }
 
@@ -139,18 +123,8 @@ pub(crate) fn extract(
     let Some(t) = evt.thread() else { return };
     let state = evt.state();
     sc.b.clear();
-    let dirfd = dirfd_name
-        .and_then(|n| raw.param_index(n))
-        .and_then(|i| raw.param_i64(i));
-    match dirfd {
-        None | Some(PPM_AT_FDCWD) => sc.b.extend_from_slice(state.threads.cwd(t)),
-        Some(d) => {
-            if let Some(fi) = state.fd_of(t, d) {
-                sc.b.extend_from_slice(&fi.name);
-                sc.b.push(b'/');
-            }
-        }
-    }
+    let dirfd = dirfd_name.and_then(|n| raw.param_index(n)).and_then(|i| raw.param_i64(i));
+    crate::state::push_base_dir(&state.threads, state.fd_table(t.pid), t, dirfd, &mut sc.b);
     crate::path::concatenate(&mut sc.a, &sc.b, path);
     out.push_bytes(&sc.a);
 }

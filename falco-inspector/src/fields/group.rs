@@ -13,13 +13,8 @@ pub(crate) enum F {
 
 pub(crate) fn defs() -> Vec<Def> {
     vec![
-        def("group.gid", T::U64, "the group id", Kind::Group(F::Gid)),
-        def(
-            "group.name",
-            T::CharBuf,
-            "the group name",
-            Kind::Group(F::Name),
-        ),
+        def("group.gid", T::U32, "the group id", Kind::Group(F::Gid)),
+        def("group.name", T::CharBuf, "the group name", Kind::Group(F::Name)),
     ]
 }
 

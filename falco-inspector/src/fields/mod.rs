@@ -67,6 +67,8 @@ pub(crate) struct Def {
     pub mult: Multiplicity,
     pub arg: ArgSpec,
     pub filter_only: bool,
+    /// libsinsp `EPF_NO_RHS | EPF_NO_TRANSFORMER`.
+    pub no_rhs: bool,
     pub desc: &'static str,
     pub kind: Kind,
 }
@@ -83,6 +85,7 @@ pub(crate) const fn def(
         mult: Multiplicity::One,
         arg: ArgSpec::NONE,
         filter_only: false,
+        no_rhs: false,
         desc,
         kind,
     }
@@ -99,6 +102,11 @@ impl Def {
     }
     pub(crate) const fn filter_only(mut self) -> Def {
         self.filter_only = true;
+        self
+    }
+    /// Cannot be compared with another field nor wrapped in a transformer.
+    pub(crate) const fn no_rhs(mut self) -> Def {
+        self.no_rhs = true;
         self
     }
 }
@@ -129,20 +137,10 @@ fn k8s_defs() -> Vec<Def> {
             "Kubernetes object name (no value in captures)",
             Kind::NoValue,
         ));
-        v.push(def(
-            name("id"),
-            S,
-            "Kubernetes object id (no value in captures)",
-            Kind::NoValue,
-        ));
+        v.push(def(name("id"), S, "Kubernetes object id (no value in captures)", Kind::NoValue));
         v.push(
-            def(
-                name("label"),
-                S,
-                "Kubernetes object label (no value in captures)",
-                Kind::NoValue,
-            )
-            .arg(ArgSpec::REQUIRED_KEY),
+            def(name("label"), S, "Kubernetes object label (no value in captures)", Kind::NoValue)
+                .arg(ArgSpec::REQUIRED_KEY),
         );
         v.push(def(
             name("labels"),
@@ -158,12 +156,7 @@ fn k8s_defs() -> Vec<Def> {
         "k8s.pod.ip",
         "k8s.pod.cni.json",
     ] {
-        v.push(def(
-            extra,
-            S,
-            "Kubernetes pod metadata (no value in captures)",
-            Kind::NoValue,
-        ));
+        v.push(def(extra, S, "Kubernetes pod metadata (no value in captures)", Kind::NoValue));
     }
     v
 }
@@ -179,10 +172,11 @@ fn built() -> &'static Built {
         let mut s = Schema::new("syscall");
         let mut kinds = Vec::new();
         for d in all_defs() {
-            let mut fi = FieldInfo::new(d.name, d.ftype, d.desc)
-                .with_arg(d.arg)
-                .with_multiplicity(d.mult);
+            let mut fi =
+                FieldInfo::new(d.name, d.ftype, d.desc).with_arg(d.arg).with_multiplicity(d.mult);
             fi.filter_only = d.filter_only;
+            fi.no_rhs = d.no_rhs;
+            fi.no_transformer = d.no_rhs;
             fi.provider = if d.name.starts_with("container.") {
                 "container (built-in)".into()
             } else {
@@ -192,10 +186,7 @@ fn built() -> &'static Built {
             kinds.push(d.kind);
         }
         s.set_event_types(event_type_table());
-        Built {
-            schema: Arc::new(s),
-            kinds,
-        }
+        Built { schema: Arc::new(s), kinds }
     })
 }
 
@@ -265,9 +256,7 @@ pub struct SyscallExtractor {
 
 impl std::fmt::Debug for SyscallExtractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyscallExtractor")
-            .field("tz", &self.tz)
-            .finish()
+        f.debug_struct("SyscallExtractor").field("tz", &self.tz).finish()
     }
 }
 

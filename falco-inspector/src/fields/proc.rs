@@ -63,77 +63,33 @@ pub(crate) enum F {
 pub(crate) fn defs() -> Vec<Def> {
     use F::*;
     let p = Kind::Proc;
-    let any = |d: Def| d.arg(ArgSpec::OPTIONAL_INDEX).mult(Multiplicity::Any);
+    let any = |d: Def| d.arg(ArgSpec::OPTIONAL_INDEX).mult(Multiplicity::Any).no_rhs();
     vec![
         def("proc.pid", T::I64, "the id of the process", p(Pid)),
-        def(
-            "proc.exe",
-            T::CharBuf,
-            "the first command line argument (argv[0])",
-            p(Exe),
-        ),
-        def(
-            "proc.name",
-            T::CharBuf,
-            "the name of the executable (comm)",
-            p(Name),
-        ),
+        def("proc.exe", T::CharBuf, "the first command line argument (argv[0])", p(Exe)),
+        def("proc.name", T::CharBuf, "the name of the executable (comm)", p(Name)),
         def(
             "proc.args",
             T::CharBuf,
-            "the arguments, space separated",
+            "the arguments, space separated; proc.args[N]: the Nth, from 0",
             p(Args),
-        ),
-        def(
-            "proc.env",
-            T::CharBuf,
-            "the environment variables, space separated",
-            p(Env),
         )
-        .arg(ArgSpec::OPTIONAL_KEY),
-        def(
-            "proc.cmdline",
-            T::CharBuf,
-            "name plus arguments",
-            p(Cmdline),
-        ),
+        .arg(ArgSpec::OPTIONAL_INDEX),
+        def("proc.env", T::CharBuf, "the environment variables, space separated", p(Env))
+            .arg(ArgSpec::OPTIONAL_KEY),
+        def("proc.cmdline", T::CharBuf, "name plus arguments", p(Cmdline)),
         def("proc.exeline", T::CharBuf, "exe plus arguments", p(Exeline)),
-        def(
-            "proc.cwd",
-            T::CharBuf,
-            "the current working directory",
-            p(Cwd),
-        ),
-        def(
-            "proc.nthreads",
-            T::U32,
-            "number of threads of the process",
-            p(Nthreads),
-        ),
+        def("proc.cwd", T::CharBuf, "the current working directory", p(Cwd)),
+        def("proc.nthreads", T::U32, "number of threads of the process", p(Nthreads)),
         def(
             "proc.nchilds",
             T::U32,
             "number of threads of the process besides the main one",
             p(Nchilds),
         ),
-        def(
-            "proc.ppid",
-            T::I64,
-            "the pid of the parent process",
-            p(Ppid),
-        ),
-        def(
-            "proc.pname",
-            T::CharBuf,
-            "the name of the parent process",
-            p(Pname),
-        ),
-        def(
-            "proc.pcmdline",
-            T::CharBuf,
-            "the command line of the parent process",
-            p(Pcmdline),
-        ),
+        def("proc.ppid", T::I64, "the pid of the parent process", p(Ppid)),
+        def("proc.pname", T::CharBuf, "the name of the parent process", p(Pname)),
+        def("proc.pcmdline", T::CharBuf, "the command line of the parent process", p(Pcmdline)),
         any(def(
             "proc.apid",
             T::I64,
@@ -152,69 +108,19 @@ pub(crate) fn defs() -> Vec<Def> {
             "the pid of the oldest shell among the ancestors",
             p(Loginshellid),
         ),
-        def(
-            "proc.duration",
-            T::RelTime,
-            "nanoseconds since the process started",
-            p(Duration),
-        ),
-        def(
-            "proc.fdopencount",
-            T::U64,
-            "number of open fds of the process",
-            p(Fdopencount),
-        ),
-        def(
-            "proc.fdlimit",
-            T::I64,
-            "maximum number of fds of the process",
-            p(Fdlimit),
-        ),
-        def(
-            "proc.fdusage",
-            T::Double,
-            "open fds as a percentage of the limit",
-            p(Fdusage),
-        ),
-        def(
-            "proc.vmsize",
-            T::U64,
-            "total virtual memory (kb)",
-            p(Vmsize),
-        ),
+        def("proc.duration", T::RelTime, "nanoseconds since the process started", p(Duration)),
+        def("proc.fdopencount", T::U64, "number of open fds of the process", p(Fdopencount)),
+        def("proc.fdlimit", T::I64, "maximum number of fds of the process", p(Fdlimit)),
+        def("proc.fdusage", T::Double, "open fds as a percentage of the limit", p(Fdusage)),
+        def("proc.vmsize", T::U64, "total virtual memory (kb)", p(Vmsize)),
         def("proc.vmrss", T::U64, "resident memory (kb)", p(Vmrss)),
         def("proc.vmswap", T::U64, "swapped memory (kb)", p(Vmswap)),
-        def(
-            "proc.vpid",
-            T::I64,
-            "the pid as seen from its pid namespace",
-            p(Vpid),
-        ),
+        def("proc.vpid", T::I64, "the pid as seen from its pid namespace", p(Vpid)),
         def("proc.sid", T::I64, "the session id", p(Sid)),
-        def(
-            "proc.sname",
-            T::CharBuf,
-            "the name of the session leader",
-            p(Sname),
-        ),
-        def(
-            "proc.tty",
-            T::I32,
-            "the controlling terminal (0 if none)",
-            p(Tty),
-        ),
-        def(
-            "proc.exepath",
-            T::CharBuf,
-            "the full path of the executable",
-            p(Exepath),
-        ),
-        def(
-            "proc.vpgid",
-            T::I64,
-            "the process group id, as seen from its pid namespace",
-            p(Vpgid),
-        ),
+        def("proc.sname", T::CharBuf, "the name of the session leader", p(Sname)),
+        def("proc.tty", T::U32, "the controlling terminal (0 if none)", p(Tty)),
+        def("proc.exepath", T::CharBuf, "the full path of the executable", p(Exepath)),
+        def("proc.vpgid", T::I64, "the process group id, as seen from its pid namespace", p(Vpgid)),
         def("proc.pgid", T::I64, "the process group id", p(Pgid)),
         def(
             "proc.is_exe_writable",
@@ -234,12 +140,7 @@ pub(crate) fn defs() -> Vec<Def> {
             "true if the executable is a memfd",
             p(IsExeFromMemfd),
         ),
-        def(
-            "proc.exe_ino",
-            T::I64,
-            "the inode of the executable",
-            p(ExeIno),
-        ),
+        def("proc.exe_ino", T::I64, "the inode of the executable", p(ExeIno)),
         def(
             "proc.exe_ino.ctime",
             T::AbsTime,
@@ -254,7 +155,7 @@ pub(crate) fn defs() -> Vec<Def> {
         ),
         def(
             "proc.exe_ino.ctime_duration_proc_start",
-            T::RelTime,
+            T::AbsTime,
             "executable ctime to process start",
             p(ExeInoCtimeDurationProcStart),
         ),
@@ -264,36 +165,11 @@ pub(crate) fn defs() -> Vec<Def> {
             "executable ctime to pid namespace start",
             p(ExeInoCtimeDurationPidnsStart),
         ),
-        def(
-            "proc.pexe",
-            T::CharBuf,
-            "the exe of the parent process",
-            p(Pexe),
-        ),
-        def(
-            "proc.pexepath",
-            T::CharBuf,
-            "the exe path of the parent process",
-            p(Pexepath),
-        ),
-        any(def(
-            "proc.aexe",
-            T::CharBuf,
-            "the exe of an ancestor",
-            p(Aexe),
-        )),
-        any(def(
-            "proc.aexepath",
-            T::CharBuf,
-            "the exe path of an ancestor",
-            p(Aexepath),
-        )),
-        def(
-            "proc.pvpid",
-            T::I64,
-            "the parent's pid as seen from its pid namespace",
-            p(Pvpid),
-        ),
+        def("proc.pexe", T::CharBuf, "the exe of the parent process", p(Pexe)),
+        def("proc.pexepath", T::CharBuf, "the exe path of the parent process", p(Pexepath)),
+        any(def("proc.aexe", T::CharBuf, "the exe of an ancestor", p(Aexe))),
+        any(def("proc.aexepath", T::CharBuf, "the exe path of an ancestor", p(Aexepath))),
+        def("proc.pvpid", T::I64, "the parent's pid as seen from its pid namespace", p(Pvpid)),
         def(
             "proc.is_sid_leader",
             T::Bool,
@@ -371,18 +247,25 @@ pub(crate) fn extract(
         Pid => out.push_i64(t.pid),
         Exe => out.push_bytes(&t.exe),
         Name => out.push_bytes(&t.comm),
-        Args => push_joined(out, b"", &t.args),
+        Args => match arg {
+            FieldArg::Index(n) => {
+                out.push_bytes(t.args.get(*n as usize).map_or(&[][..], |a| a.as_slice()))
+            }
+            _ => push_joined(out, b"", &t.args),
+        },
+        // The environment is the process's (the main thread's).
         Env => match arg {
             FieldArg::Key(k) => {
                 let key = k.as_bytes();
-                for e in &t.env {
+                let env = &threads.main_thread(t).unwrap_or(t).env;
+                for e in env {
                     if e.len() > key.len() && e.starts_with(key) && e[key.len()] == b'=' {
                         out.push_bytes(&e[key.len() + 1..]);
                         return;
                     }
                 }
             }
-            _ => push_joined(out, b"", &t.env),
+            _ => push_joined(out, b"", &threads.main_thread(t).unwrap_or(t).env),
         },
         Cmdline => push_joined(out, &t.comm, &t.args),
         Exeline => {
@@ -512,7 +395,7 @@ pub(crate) fn extract(
             });
             out.push_bytes(&leader.comm);
         }
-        Tty => out.push_i64(t.tty as i32 as i64),
+        Tty => out.push_u64(t.tty as u64),
         Exepath => out.push_bytes(&t.exepath),
         Vpgid => out.push_i64(t.vpgid),
         Pgid => out.push_i64(t.pgid),

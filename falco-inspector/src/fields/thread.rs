@@ -28,31 +28,11 @@ pub(crate) fn defs() -> Vec<Def> {
     let k = Kind::Thread;
     vec![
         def("thread.tid", T::I64, "the id of the thread", k(Tid)),
-        def(
-            "thread.ismain",
-            T::Bool,
-            "true for the main thread of its process",
-            k(Ismain),
-        ),
-        def(
-            "thread.vtid",
-            T::I64,
-            "the thread id as seen from its pid namespace",
-            k(Vtid),
-        ),
-        def(
-            "thread.cgroups",
-            T::CharBuf,
-            "all the cgroups of the thread",
-            k(Cgroups),
-        ),
-        def(
-            "thread.cgroup",
-            T::CharBuf,
-            "the cgroup of the thread for a subsystem",
-            k(Cgroup),
-        )
-        .arg(ArgSpec::REQUIRED_KEY),
+        def("thread.ismain", T::Bool, "true for the main thread of its process", k(Ismain)),
+        def("thread.vtid", T::I64, "the thread id as seen from its pid namespace", k(Vtid)),
+        def("thread.cgroups", T::CharBuf, "all the cgroups of the thread", k(Cgroups)),
+        def("thread.cgroup", T::CharBuf, "the cgroup of the thread for a subsystem", k(Cgroup))
+            .arg(ArgSpec::REQUIRED_KEY),
         def("thread.pfmajor", T::U64, "major page faults", k(Pfmajor)),
         def("thread.pfminor", T::U64, "minor page faults", k(Pfminor)),
         def(
@@ -67,30 +47,10 @@ pub(crate) fn defs() -> Vec<Def> {
             "resident memory of the main thread (kb), 0 for others",
             k(Vmrss),
         ),
-        def(
-            "thread.cap_permitted",
-            T::CharBuf,
-            "permitted capabilities",
-            k(CapPermitted),
-        ),
-        def(
-            "thread.cap_inheritable",
-            T::CharBuf,
-            "inheritable capabilities",
-            k(CapInheritable),
-        ),
-        def(
-            "thread.cap_effective",
-            T::CharBuf,
-            "effective capabilities",
-            k(CapEffective),
-        ),
-        def(
-            "thread.nametid",
-            T::CharBuf,
-            "process name plus thread id",
-            k(Nametid),
-        ),
+        def("thread.cap_permitted", T::CharBuf, "permitted capabilities", k(CapPermitted)),
+        def("thread.cap_inheritable", T::CharBuf, "inheritable capabilities", k(CapInheritable)),
+        def("thread.cap_effective", T::CharBuf, "effective capabilities", k(CapEffective)),
+        def("thread.nametid", T::CharBuf, "process name plus thread id", k(Nametid)),
     ]
 }
 
@@ -198,16 +158,8 @@ pub(crate) fn extract(
         }
         Pfmajor => out.push_u64(t.pfmajor),
         Pfminor => out.push_u64(t.pfminor),
-        Vmsize => out.push_u64(if t.is_main_thread() {
-            t.vmsize_kb as u64
-        } else {
-            0
-        }),
-        Vmrss => out.push_u64(if t.is_main_thread() {
-            t.vmrss_kb as u64
-        } else {
-            0
-        }),
+        Vmsize => out.push_u64(if t.is_main_thread() { t.vmsize_kb as u64 } else { 0 }),
+        Vmrss => out.push_u64(if t.is_main_thread() { t.vmrss_kb as u64 } else { 0 }),
         CapPermitted => push_caps(out, t.cap_permitted),
         CapInheritable => push_caps(out, t.cap_inheritable),
         CapEffective => push_caps(out, t.cap_effective),

@@ -21,25 +21,10 @@ pub(crate) fn defs() -> Vec<Def> {
     vec![
         def("user.uid", T::U32, "the user id", k(Uid)),
         def("user.name", T::CharBuf, "the user name", k(Name)),
-        def(
-            "user.homedir",
-            T::CharBuf,
-            "the home directory of the user",
-            k(Homedir),
-        ),
+        def("user.homedir", T::CharBuf, "the home directory of the user", k(Homedir)),
         def("user.shell", T::CharBuf, "the shell of the user", k(Shell)),
-        def(
-            "user.loginuid",
-            T::I64,
-            "the audit user id (-1 if unset)",
-            k(Loginuid),
-        ),
-        def(
-            "user.loginname",
-            T::CharBuf,
-            "the audit user name",
-            k(Loginname),
-        ),
+        def("user.loginuid", T::I64, "the audit user id (-1 if unset)", k(Loginuid)),
+        def("user.loginname", T::CharBuf, "the audit user name", k(Loginname)),
     ]
 }
 

@@ -32,6 +32,7 @@ impl<'a> Cur<'a> {
         self.b.len() - self.at
     }
 
+    #[inline]
     fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], BlockError> {
         if self.left() < n {
             return Err(BlockError {
@@ -44,20 +45,24 @@ impl<'a> Cur<'a> {
         Ok(s)
     }
 
+    #[inline]
     fn u8(&mut self, what: &str) -> Result<u8, BlockError> {
         Ok(self.bytes(1, what)?[0])
     }
 
+    #[inline]
     fn u16(&mut self, what: &str) -> Result<u16, BlockError> {
         let b = self.bytes(2, what)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
+    #[inline]
     fn u32(&mut self, what: &str) -> Result<u32, BlockError> {
         let b = self.bytes(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    #[inline]
     fn u64(&mut self, what: &str) -> Result<u64, BlockError> {
         let b = self.bytes(8, what)?;
         let mut a = [0u8; 8];
@@ -137,20 +142,13 @@ pub fn parse_process_list<'a>(
         PL_V8 => 8,
         PL_V9 => 9,
         _ => {
-            return Err(BlockError {
-                msg: format!("unknown process list type 0x{bt:x}"),
-                at: 0,
-            });
+            return Err(BlockError { msg: format!("unknown process list type 0x{bt:x}"), at: 0 });
         }
     };
     let mut c = Cur::new(body);
     while c.left() >= 4 {
         let entry_start = c.at;
-        let sub_len = if ver == 9 {
-            c.u32("entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if ver == 9 { c.u32("entry length")? as usize } else { 0 };
         let mut e = ProcEntry {
             sid: -1,
             vpgid: -1,
@@ -267,40 +265,12 @@ pub fn parse_process_list<'a>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum FdEntryInfo<'a> {
-    Ipv4Sock {
-        sip: [u8; 4],
-        dip: [u8; 4],
-        sport: u16,
-        dport: u16,
-        l4proto: u8,
-    },
-    Ipv4Serv {
-        ip: [u8; 4],
-        port: u16,
-        l4proto: u8,
-    },
-    Ipv6Sock {
-        sip: [u8; 16],
-        dip: [u8; 16],
-        sport: u16,
-        dport: u16,
-        l4proto: u8,
-    },
-    Ipv6Serv {
-        ip: [u8; 16],
-        port: u16,
-        l4proto: u8,
-    },
-    Unix {
-        source: u64,
-        dest: u64,
-        name: &'a [u8],
-    },
-    File {
-        flags: u32,
-        name: &'a [u8],
-        dev: u32,
-    },
+    Ipv4Sock { sip: [u8; 4], dip: [u8; 4], sport: u16, dport: u16, l4proto: u8 },
+    Ipv4Serv { ip: [u8; 4], port: u16, l4proto: u8 },
+    Ipv6Sock { sip: [u8; 16], dip: [u8; 16], sport: u16, dport: u16, l4proto: u8 },
+    Ipv6Serv { ip: [u8; 16], port: u16, l4proto: u8 },
+    Unix { source: u64, dest: u64, name: &'a [u8] },
+    File { flags: u32, name: &'a [u8], dev: u32 },
     Name(&'a [u8]),
     None,
 }
@@ -339,11 +309,7 @@ pub fn parse_fd_list<'a>(
     let tid = c.u64("tid")? as i64;
     while c.left() >= 4 {
         let start = c.at;
-        let sub_len = if v2 {
-            c.u32("fd entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if v2 { c.u32("fd entry length")? as usize } else { 0 };
         let fd = c.u64("fd")? as i64;
         let ino = c.u64("ino")?;
         let ftype = c.u8("fd type")?;
@@ -380,11 +346,8 @@ pub fn parse_fd_list<'a>(
             16 => {
                 let flags = c.u32("open flags")?;
                 let name = c.str16("file name")?;
-                let dev = if sub_len != 0 && sub_len >= c.at - start + 4 {
-                    c.u32("dev")?
-                } else {
-                    0
-                };
+                let dev =
+                    if sub_len != 0 && sub_len >= c.at - start + 4 { c.u32("dev")? } else { 0 };
                 FdEntryInfo::File { flags, name, dev }
             }
             1 | 2 | 7 | 9..=15 | 17..=21 => FdEntryInfo::Name(c.str16("fd name")?),
@@ -402,15 +365,7 @@ pub fn parse_fd_list<'a>(
         }
         // Unknown types are kept as "unsupported", as libscap does.
         let ftype = if matches!(ftype, 0..=21) { ftype } else { 10 };
-        f(
-            tid,
-            FdEntry {
-                fd,
-                ino,
-                ftype,
-                info,
-            },
-        );
+        f(tid, FdEntry { fd, ino, ftype, info });
     }
     Ok(())
 }
@@ -445,11 +400,7 @@ pub fn parse_user_list<'a>(
     let mut c = Cur::new(body);
     while c.left() >= 4 {
         let start = c.at;
-        let sub_len = if v2 {
-            c.u32("entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if v2 { c.u32("entry length")? as usize } else { 0 };
         let kind = c.u8("entry type")?;
         if kind == 0 {
             let uid = c.u32("uid")?;
@@ -457,13 +408,7 @@ pub fn parse_user_list<'a>(
             let name = c.str16("user name")?;
             let homedir = c.str16("home dir")?;
             let shell = c.str16("shell")?;
-            user(UserEntry {
-                uid,
-                gid,
-                name,
-                homedir,
-                shell,
-            });
+            user(UserEntry { uid, gid, name, homedir, shell });
         } else {
             let gid = c.u32("gid")?;
             let name = c.str16("group name")?;
@@ -487,16 +432,8 @@ pub fn parse_user_list<'a>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum IfaceEntry<'a> {
-    V4 {
-        name: &'a [u8],
-        addr: [u8; 4],
-        netmask: [u8; 4],
-    },
-    V6 {
-        name: &'a [u8],
-        addr: [u8; 16],
-        netmask: [u8; 16],
-    },
+    V4 { name: &'a [u8], addr: [u8; 4], netmask: [u8; 4] },
+    V6 { name: &'a [u8], addr: [u8; 16], netmask: [u8; 16] },
 }
 
 /// Decodes an interface-list block.
@@ -509,11 +446,7 @@ pub fn parse_iface_list<'a>(
     let mut c = Cur::new(body);
     while c.left() >= 4 {
         let start = c.at;
-        let sub_len = if v2 {
-            c.u32("entry length")? as usize
-        } else {
-            0
-        };
+        let sub_len = if v2 { c.u32("entry length")? as usize } else { 0 };
         let ty = c.u16("interface type")?;
         let namelen = c.u16("name length")? as usize;
         let e = match ty {
@@ -525,11 +458,7 @@ pub fn parse_iface_list<'a>(
                 if ty == 1 {
                     c.u64("linkspeed")?;
                 }
-                IfaceEntry::V4 {
-                    name: c.bytes(namelen, "name")?,
-                    addr,
-                    netmask,
-                }
+                IfaceEntry::V4 { name: c.bytes(namelen, "name")?, addr, netmask }
             }
             2 | 4 => {
                 let addr = arr16(c.bytes(16, "addr")?);
@@ -538,17 +467,10 @@ pub fn parse_iface_list<'a>(
                 if ty == 2 {
                     c.u64("linkspeed")?;
                 }
-                IfaceEntry::V6 {
-                    name: c.bytes(namelen, "name")?,
-                    addr,
-                    netmask,
-                }
+                IfaceEntry::V6 { name: c.bytes(namelen, "name")?, addr, netmask }
             }
             _ => {
-                return Err(BlockError {
-                    msg: format!("unknown interface type {ty}"),
-                    at: start,
-                });
+                return Err(BlockError { msg: format!("unknown interface type {ty}"), at: start });
             }
         };
         if sub_len != 0 {
@@ -577,6 +499,7 @@ pub struct EventBlock<'a> {
 }
 
 /// Splits an event block body.
+#[inline]
 pub fn parse_event_block(bt: u32, body: &[u8]) -> Result<EventBlock<'_>, BlockError> {
     use btype::*;
     let with_flags = matches!(bt, EVF | EVF_V2 | EVF_V2_LARGE);
@@ -584,12 +507,7 @@ pub fn parse_event_block(bt: u32, body: &[u8]) -> Result<EventBlock<'_>, BlockEr
     let mut c = Cur::new(body);
     let cpu = c.u16("cpu id")?;
     let flags = if with_flags { c.u32("event flags")? } else { 0 };
-    Ok(EventBlock {
-        cpu,
-        flags,
-        v2,
-        event: &body[c.at..],
-    })
+    Ok(EventBlock { cpu, flags, v2, event: &body[c.at..] })
 }
 
 #[cfg(test)]
@@ -600,7 +518,7 @@ mod tests {
     fn truncated_entries_are_errors() {
         let body = [1u8, 0, 0, 0, 0, 0, 0, 0, 2];
         let err = parse_process_list(btype::PL_V6, &body, |_| {}).unwrap_err();
-        assert!(err.msg.contains("tid"), "{err:?}");
+        assert!(err.msg.contains("pid"), "{err:?}");
         let err = parse_fd_list(btype::FDL, &[1, 2, 3], |_, _| {}).unwrap_err();
         assert!(err.msg.contains("tid"));
     }

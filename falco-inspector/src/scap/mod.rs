@@ -55,6 +55,7 @@ pub mod btype {
     pub const UL_V2: u32 = 0x220;
 
     /// True for the process-list block types of every version.
+    #[inline]
     pub fn is_process_list(t: u32) -> bool {
         matches!(
             t,
@@ -74,11 +75,9 @@ pub mod btype {
     }
 
     /// True for the event block types of every version.
+    #[inline]
     pub fn is_event(t: u32) -> bool {
-        matches!(
-            t,
-            EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE
-        )
+        matches!(t, EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE)
     }
 }
 

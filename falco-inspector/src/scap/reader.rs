@@ -124,19 +124,17 @@ impl Reader {
     }
 
     /// The body bytes of a block returned by the last [`Reader::next_block`].
+    #[inline]
     pub fn body(&self, b: &BlockRef) -> &[u8] {
         &self.buf[b.body.clone()]
     }
 
     pub(crate) fn error(&self, kind: ScapErrorKind, offset: u64) -> ScapError {
-        ScapError {
-            kind,
-            offset,
-            compressed: self.compressed,
-        }
+        ScapError { kind, offset, compressed: self.compressed }
     }
 
     /// Makes at least `n` bytes available from `pos`; returns how many are (fewer at EOF).
+    #[inline]
     fn fill(&mut self, n: usize) -> Result<usize, ScapError> {
         while self.end - self.pos < n && !self.eof {
             if self.pos > 0 && self.buf.len() - self.pos < n.max(CHUNK) {
@@ -207,27 +205,18 @@ impl Reader {
         // Re-read the SHB as a whole block (skipping its options, if any).
         let shb = self.next_block()?.ok_or_else(|| {
             self.error(
-                ScapErrorKind::Truncated {
-                    what: "section header block",
-                    needed: 28,
-                    available: 0,
-                },
+                ScapErrorKind::Truncated { what: "section header block", needed: 28, available: 0 },
                 0,
             )
         })?;
         if shb.body.len() < 16 {
-            return Err(self.error(
-                ScapErrorKind::BadBlockLength {
-                    btype: btype::SHB,
-                    len: 0,
-                },
-                0,
-            ));
+            return Err(self.error(ScapErrorKind::BadBlockLength { btype: btype::SHB, len: 0 }, 0));
         }
         Ok(())
     }
 
     /// The next block, or `None` at the end of the file.
+    #[inline]
     pub fn next_block(&mut self) -> Result<Option<BlockRef>, ScapError> {
         let start = self.offset();
         let avail = self.fill(8)?;
@@ -263,25 +252,17 @@ impl Reader {
         }
         let trailer = u32le(&self.buf, self.pos + total - 4);
         if trailer != len {
-            return Err(self.error(
-                ScapErrorKind::TrailerMismatch {
-                    btype: bt,
-                    len,
-                    trailer,
-                },
-                start,
-            ));
+            return Err(
+                self.error(ScapErrorKind::TrailerMismatch { btype: bt, len, trailer }, start)
+            );
         }
         let body = self.pos + 8..self.pos + total - 4;
         self.pos += total;
-        Ok(Some(BlockRef {
-            btype: bt,
-            body,
-            offset: start,
-        }))
+        Ok(Some(BlockRef { btype: bt, body, offset: start }))
     }
 }
 
+#[inline]
 pub(crate) fn u32le(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }

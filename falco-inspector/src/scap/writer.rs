@@ -13,6 +13,21 @@ use std::path::Path;
 use super::btype;
 use crate::event::codes;
 
+/// A parameter value for [`EventBuilder::typed`].
+#[derive(Clone, Debug)]
+pub enum Arg<'a> {
+    /// Any integer parameter (written with the width its type has in the table).
+    Int(i64),
+    /// A string parameter (NUL-terminated on the wire).
+    Str(&'a str),
+    /// Raw bytes (buffers, NUL-separated argument lists).
+    Bytes(&'a [u8]),
+    /// A sockaddr parameter.
+    Addr(IpAddr, u16),
+    /// A socktuple parameter: source, then destination.
+    Tuple(IpAddr, u16, IpAddr, u16),
+}
+
 /// Builds one event: header fields plus parameters in table order.
 #[derive(Clone, Debug)]
 pub struct EventBuilder {
@@ -25,12 +40,7 @@ pub struct EventBuilder {
 impl EventBuilder {
     /// An event of type `etype` at `ts` from thread `tid`, with no parameters yet.
     pub fn new(ts: u64, tid: i64, etype: u16) -> EventBuilder {
-        EventBuilder {
-            ts,
-            tid,
-            etype,
-            params: Vec::new(),
-        }
+        EventBuilder { ts, tid, etype, params: Vec::new() }
     }
 
     /// Appends raw parameter bytes.
@@ -90,6 +100,68 @@ impl EventBuilder {
         }
         b.extend(dport.to_le_bytes());
         self.raw(&b)
+    }
+
+    /// An event of type `etype` with every parameter its table entry lists, in order: the
+    /// value given by name in `args`, or zero / empty for the others. Integers take the
+    /// width of their declared type.
+    ///
+    /// ```
+    /// use falco_inspector::event::codes;
+    /// use falco_inspector::scap::writer::{Arg, EventBuilder};
+    /// let e = EventBuilder::typed(5, 100, codes::SYSCALL_CLOSE_X, &[("res", Arg::Int(0))]);
+    /// assert_eq!(e.encode().len(), 26 + 2 + 8);
+    /// ```
+    pub fn typed(ts: u64, tid: i64, etype: u16, args: &[(&str, Arg<'_>)]) -> EventBuilder {
+        use crate::event::ParamType as P;
+        let mut b = EventBuilder::new(ts, tid, etype);
+        let Some(info) = crate::event::event_info(etype) else {
+            return b;
+        };
+        for p in info.params {
+            let given = args.iter().find(|(n, _)| *n == p.name).map(|(_, v)| v);
+            let width = match p.ptype {
+                P::Int8
+                | P::Uint8
+                | P::Flags8
+                | P::EnumFlags8
+                | P::SigType
+                | P::L4Proto
+                | P::SockFamily => 1,
+                P::Int16 | P::Uint16 | P::Flags16 | P::EnumFlags16 | P::SyscallId | P::Port => 2,
+                P::Int32
+                | P::Uint32
+                | P::Flags32
+                | P::EnumFlags32
+                | P::Mode
+                | P::Uid
+                | P::Gid
+                | P::Bool
+                | P::SigSet
+                | P::Ipv4Addr => 4,
+                P::Int64
+                | P::Uint64
+                | P::Errno
+                | P::Fd
+                | P::Pid
+                | P::RelTime
+                | P::AbsTime
+                | P::Double => 8,
+                _ => 0,
+            };
+            let is_str = matches!(p.ptype, P::CharBuf | P::FsPath | P::FsRelPath);
+            b = match given {
+                Some(Arg::Int(v)) if width > 0 => b.raw(&v.to_le_bytes()[..width]),
+                Some(Arg::Str(v)) => b.str(v),
+                Some(Arg::Bytes(v)) => b.raw(v),
+                Some(Arg::Addr(ip, port)) => b.sockaddr(*ip, *port),
+                Some(Arg::Tuple(s, sp, d, dp)) => b.socktuple(*s, *sp, *d, *dp),
+                _ if width > 0 => b.raw(&[0u8; 8][..width]),
+                _ if is_str => b.str(""),
+                _ => b.raw(&[]),
+            };
+        }
+        b
     }
 
     /// An `open` exit event (`PPME_SYSCALL_OPEN_X`): fd, name, flags, mode, dev, ino.
@@ -190,9 +262,7 @@ pub struct Writer<W: Write> {
 
 impl<W: Write> std::fmt::Debug for Writer<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer")
-            .field("header_done", &self.header_done)
-            .finish()
+        f.debug_struct("Writer").field("header_done", &self.header_done).finish()
     }
 }
 
@@ -287,14 +357,11 @@ impl<W: Write> Writer<W> {
         e.extend(pid.to_le_bytes()); // vpid
         str16(&mut e, b""); // cgroups
         str16(&mut e, b"/"); // root
-        e.extend(0u64.to_le_bytes()); // pidns_init_start_ts
-        e.extend(0u32.to_le_bytes()); // tty
+        // The tail of libs before 0.10 (loginuid, exe_writable, capabilities: 29 bytes),
+        // which every reader, sysdig 0.29.3 included, decodes the same way.
         e.extend(u32::MAX.to_le_bytes()); // loginuid
         e.push(0); // exe_writable
-        e.extend([0u8; 24]); // caps
-        e.push(0); // exe_upper_layer
-        e.extend([0u8; 24]); // exe_ino, ctime, mtime
-        e.push(0); // exe_from_memfd
+        e.extend([0u8; 24]); // cap_inheritable, cap_permitted, cap_effective
         self.procs.extend(((e.len() + 4) as u32).to_le_bytes());
         self.procs.extend(e);
         Ok(())
@@ -312,13 +379,7 @@ impl<W: Write> Writer<W> {
                 str16(&mut e, name.as_bytes());
                 e.extend(0u32.to_le_bytes()); // dev
             }
-            FdSpec::Socket {
-                sip,
-                dip,
-                sport,
-                dport,
-                l4proto,
-            } => match (sip, dip) {
+            FdSpec::Socket { sip, dip, sport, dport, l4proto } => match (sip, dip) {
                 (IpAddr::V4(s), IpAddr::V4(d)) => {
                     e.push(3);
                     e.extend(s.octets());
@@ -420,10 +481,10 @@ impl<W: Write> Writer<W> {
         shb.extend(2u16.to_le_bytes());
         shb.extend(u64::MAX.to_le_bytes());
         block(&mut self.out, btype::SHB, &shb)?;
-        // Machine info: num_cpus, memory, max_pid, hostname[128], reserved fields.
+        // Machine info (packed, 180 bytes): num_cpus, memory, max_pid, hostname[128], four
+        // reserved u64.
         let mut mi = Vec::new();
         mi.extend(1u32.to_le_bytes());
-        mi.extend(0u32.to_le_bytes());
         mi.extend((1u64 << 30).to_le_bytes());
         mi.extend(32768u64.to_le_bytes());
         let mut host = [0u8; 128];

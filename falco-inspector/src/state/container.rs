@@ -94,13 +94,7 @@ pub fn container_id_from_cgroup(path: &[u8]) -> Option<Vec<u8>> {
                 c = s;
             }
         }
-        for prefix in [
-            &b"docker-"[..],
-            b"crio-",
-            b"cri-containerd-",
-            b"libpod-",
-            b"containerd-",
-        ] {
+        for prefix in [&b"docker-"[..], b"crio-", b"cri-containerd-", b"libpod-", b"containerd-"] {
             if let Some(s) = c.strip_prefix(prefix) {
                 c = s;
             }
@@ -130,18 +124,9 @@ mod tests {
     fn finds_docker_ids() {
         let id = "3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837233de441c3601e";
         let p = format!("/docker/{id}");
-        assert_eq!(
-            container_id_from_cgroup(p.as_bytes()).unwrap(),
-            b"3ad7b26ded6d"
-        );
+        assert_eq!(container_id_from_cgroup(p.as_bytes()).unwrap(), b"3ad7b26ded6d");
         let p = format!("/system.slice/docker-{id}.scope");
-        assert_eq!(
-            container_id_from_cgroup(p.as_bytes()).unwrap(),
-            b"3ad7b26ded6d"
-        );
-        assert_eq!(
-            container_id_from_cgroup(b"/user.slice/user-1000.slice/session-1.scope"),
-            None
-        );
+        assert_eq!(container_id_from_cgroup(p.as_bytes()).unwrap(), b"3ad7b26ded6d");
+        assert_eq!(container_id_from_cgroup(b"/user.slice/user-1000.slice/session-1.scope"), None);
     }
 }

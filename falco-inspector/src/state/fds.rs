@@ -120,6 +120,11 @@ impl FdType {
         })
     }
 
+    /// True for listening IP sockets.
+    pub fn is_server_type(self) -> bool {
+        matches!(self, FdType::Ipv4ServSock | FdType::Ipv6ServSock)
+    }
+
     /// True for IPv4/IPv6 sockets (connected or server).
     pub fn is_ip(self) -> bool {
         matches!(
@@ -216,11 +221,7 @@ pub struct FdInfo {
 impl FdInfo {
     /// A new fd of `ftype` named `name`.
     pub fn new(ftype: FdType, name: &[u8]) -> FdInfo {
-        FdInfo {
-            ftype,
-            name: name.to_vec(),
-            ..FdInfo::default()
-        }
+        FdInfo { ftype, name: name.to_vec(), ..FdInfo::default() }
     }
 
     /// The layer-4 protocol of a socket fd. A connected-type IP socket with no role yet
@@ -258,6 +259,14 @@ impl FdInfo {
     }
 }
 
+/// libsinsp's `is_ipv4_mapped_ipv6`: `::ffff:a.b.c.d`, or the all-zero address (which
+/// libsinsp also treats as IPv4).
+pub(crate) fn ipv4_mapped(a: &[u8]) -> bool {
+    a.len() >= 16
+        && a[..10].iter().all(|c| *c == 0)
+        && ((a[10] == 0xff && a[11] == 0xff) || a[10..16].iter().all(|c| *c == 0))
+}
+
 /// `a.b.c.d` of 4 bytes in network order.
 pub fn ipv4(b: [u8; 4]) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(b))
@@ -268,31 +277,154 @@ pub fn ipv6(b: [u8; 16]) -> IpAddr {
     IpAddr::V6(Ipv6Addr::from(b))
 }
 
+/// The fd tables of all processes, by pid: a slab of tables indexed by a small pid map,
+/// with a one-entry cache of the last lookup (consecutive events mostly come from the same
+/// process).
+#[derive(Debug, Default)]
+pub(crate) struct FdTables {
+    slots: Vec<FdTable>,
+    free: Vec<u32>,
+    by_pid: FxHashMap<i64, u32>,
+    last: std::cell::Cell<(i64, u32)>,
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl FdTables {
+    #[inline]
+    fn slot_of(&self, pid: i64) -> Option<u32> {
+        let (lpid, lslot) = self.last.get();
+        if lpid == pid && lslot != NO_SLOT {
+            return Some(lslot);
+        }
+        let s = *self.by_pid.get(&pid)?;
+        self.last.set((pid, s));
+        Some(s)
+    }
+
+    /// The table of process `pid`.
+    #[inline]
+    pub(crate) fn get(&self, pid: &i64) -> Option<&FdTable> {
+        self.slot_of(*pid).map(|s| &self.slots[s as usize])
+    }
+
+    /// The table of process `pid`, mutable.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, pid: &i64) -> Option<&mut FdTable> {
+        self.slot_of(*pid).map(|s| &mut self.slots[s as usize])
+    }
+
+    /// The table of process `pid`, created empty if needed.
+    pub(crate) fn get_or_default(&mut self, pid: i64) -> &mut FdTable {
+        let s = match self.slot_of(pid) {
+            Some(s) => s,
+            None => self.put(pid, FdTable::default()),
+        };
+        &mut self.slots[s as usize]
+    }
+
+    /// Sets the table of process `pid`.
+    pub(crate) fn insert(&mut self, pid: i64, tbl: FdTable) {
+        match self.slot_of(pid) {
+            Some(s) => self.slots[s as usize] = tbl,
+            None => {
+                self.put(pid, tbl);
+            }
+        }
+    }
+
+    fn put(&mut self, pid: i64, tbl: FdTable) -> u32 {
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = tbl;
+                s
+            }
+            None => {
+                self.slots.push(tbl);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_pid.insert(pid, s);
+        s
+    }
+
+    /// Forgets the table of process `pid`.
+    pub(crate) fn remove(&mut self, pid: &i64) {
+        if let Some(s) = self.by_pid.remove(pid) {
+            if self.last.get().0 == *pid {
+                self.last.set((0, NO_SLOT));
+            }
+            self.slots[s as usize] = FdTable::default();
+            self.free.push(s);
+        }
+    }
+}
+
+/// fds below this number live in a dense vector; larger ones in a map.
+const DENSE: i64 = 1024;
+
 /// The fds of one process.
+///
+/// Small fd numbers (the usual case) index a dense vector whose entries are kept when an fd
+/// is closed, so that reopening it reuses the name buffers: an open/close cycle allocates
+/// nothing once warm.
 #[derive(Clone, Debug, Default)]
 pub struct FdTable {
-    map: FxHashMap<i64, FdInfo>,
+    dense: Vec<FdInfo>,
+    live: Vec<bool>,
+    sparse: FxHashMap<i64, FdInfo>,
+    count: usize,
 }
 
 impl FdTable {
     /// The fd `fd`.
     #[inline]
     pub fn get(&self, fd: i64) -> Option<&FdInfo> {
-        self.map.get(&fd)
+        if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            if self.live.get(i).copied().unwrap_or(false) {
+                return Some(&self.dense[i]);
+            }
+            return None;
+        }
+        self.sparse.get(&fd)
     }
 
     pub(crate) fn get_mut(&mut self, fd: i64) -> Option<&mut FdInfo> {
-        self.map.get_mut(&fd)
+        if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            if self.live.get(i).copied().unwrap_or(false) {
+                return Some(&mut self.dense[i]);
+            }
+            return None;
+        }
+        self.sparse.get_mut(&fd)
     }
 
-    /// Adds (or replaces) an fd, reusing the storage of the one it replaces.
+    /// Adds (or replaces) an fd.
     pub(crate) fn insert(&mut self, fd: i64, info: FdInfo) {
-        self.map.insert(fd, info);
+        *self.slot(fd) = info;
     }
 
-    /// A slot for fd `fd`, reset to defaults, whose buffers keep their capacity.
+    /// A live slot for fd `fd`, reset to defaults but keeping its buffers' capacity.
     pub(crate) fn slot(&mut self, fd: i64) -> &mut FdInfo {
-        let e = self.map.entry(fd).or_default();
+        let e = if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            if i >= self.dense.len() {
+                self.dense.resize_with(i + 1, FdInfo::default);
+                self.live.resize(i + 1, false);
+            }
+            if !self.live[i] {
+                self.live[i] = true;
+                self.count += 1;
+            }
+            &mut self.dense[i]
+        } else {
+            if !self.sparse.contains_key(&fd) {
+                self.count += 1;
+            }
+            self.sparse.entry(fd).or_default()
+        };
         e.name.clear();
         e.name_raw.clear();
         e.ftype = FdType::Unknown;
@@ -305,22 +437,59 @@ impl FdTable {
         e
     }
 
-    pub(crate) fn remove(&mut self, fd: i64) -> Option<FdInfo> {
-        self.map.remove(&fd)
+    /// Removes an fd; returns whether it was there.
+    pub(crate) fn remove(&mut self, fd: i64) -> bool {
+        let was = if (0..DENSE).contains(&fd) {
+            let i = fd as usize;
+            i < self.live.len() && std::mem::replace(&mut self.live[i], false)
+        } else {
+            self.sparse.remove(&fd).is_some()
+        };
+        if was {
+            self.count -= 1;
+        }
+        was
     }
 
     /// Number of open fds.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.count
     }
 
     /// True if no fd is open.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.count == 0
     }
 
     /// Every fd, in no order.
     pub fn iter(&self) -> impl Iterator<Item = (i64, &FdInfo)> {
-        self.map.iter().map(|(k, v)| (*k, v))
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.live[*i])
+            .map(|(i, f)| (i as i64, f));
+        dense.chain(self.sparse.iter().map(|(k, v)| (*k, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_and_sparse_fds() {
+        let mut t = FdTable::default();
+        t.insert(3, FdInfo::new(FdType::File, b"/etc/passwd"));
+        t.insert(70000, FdInfo::new(FdType::Fifo, b""));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(3).unwrap().name, b"/etc/passwd");
+        assert!(t.remove(3));
+        assert!(!t.remove(3));
+        assert!(t.get(3).is_none());
+        let s = t.slot(3);
+        assert!(s.name.is_empty() && s.name.capacity() >= 11, "buffers are reused");
+        assert_eq!(t.iter().count(), 2);
+        assert!(t.get(-1).is_none());
     }
 }

@@ -24,6 +24,43 @@ use crate::event::render::Resolve;
 use crate::scap::block::{self, BlockError, FdEntryInfo};
 use crate::scap::btype;
 
+/// Appends to `out` the directory a relative path of thread `t` is relative to, with a
+/// trailing `/`: its cwd (no dirfd, or `AT_FDCWD`) or the path of directory fd `dirfd`
+/// (libsinsp's `parse_dirfd`). Returns false, appending nothing, if the dirfd is unknown.
+pub(crate) fn push_base_dir(
+    threads: &ThreadTable,
+    fds: Option<&FdTable>,
+    t: &ThreadInfo,
+    dirfd: Option<i64>,
+    out: &mut Vec<u8>,
+) -> bool {
+    match dirfd {
+        None | Some(crate::event::render::PPM_AT_FDCWD) => {
+            out.extend_from_slice(threads.cwd(t));
+            true
+        }
+        Some(d) => match fds.and_then(|f| f.get(d)) {
+            Some(dir) => {
+                out.extend_from_slice(&dir.name);
+                out.push(b'/');
+                true
+            }
+            None => false,
+        },
+    }
+}
+
+/// One address of a network interface (from the capture's interface list).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Iface {
+    /// Interface name (`eth0`).
+    pub name: Vec<u8>,
+    /// Address.
+    pub addr: std::net::IpAddr,
+    /// IPv4 netmask (unused for IPv6, where libsinsp assumes a /64).
+    pub netmask: [u8; 4],
+}
+
 /// What the current event is about, as the parser found it (libsinsp's `m_tinfo`,
 /// `m_fdinfo`, `m_errorcode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,13 +84,13 @@ pub struct EventCtx {
 pub struct State {
     /// All threads.
     pub threads: ThreadTable,
-    fdtables: FxHashMap<i64, FdTable>,
+    fdtables: fds::FdTables,
     /// Users and groups.
     pub users: Users,
     /// Containers seen in container events.
     pub containers: Containers,
-    /// Interface addresses (IPv4 and IPv6) from the interface list.
-    pub ifaces: Vec<(std::net::IpAddr, Vec<u8>)>,
+    /// Interface addresses from the interface list.
+    pub ifaces: Vec<Iface>,
     /// Timestamp of the first event (for `evt.reltime`).
     pub first_ts: u64,
     /// Timestamp of the event before the current one (for `evt.deltatime`).
@@ -63,7 +100,10 @@ pub struct State {
     pub(crate) fds_to_remove: Vec<(i64, i64)>,
     pub(crate) ctx: EventCtx,
     pub(crate) scratch_offs: Vec<u32>,
-    pub(crate) scratch: Vec<u8>,
+    pub(crate) path_buf: Vec<u8>,
+    pub(crate) old_name_hash: u64,
+    pub(crate) old_fd: Option<i64>,
+    pub(crate) copied_fd: Option<i64>,
 }
 
 impl State {
@@ -73,7 +113,7 @@ impl State {
     }
 
     pub(crate) fn fd_table_mut(&mut self, pid: i64) -> &mut FdTable {
-        self.fdtables.entry(pid).or_default()
+        self.fdtables.get_or_default(pid)
     }
 
     /// The fd `fd` of thread `t`'s process.
@@ -83,6 +123,7 @@ impl State {
     }
 
     /// What the current event is about.
+    #[inline]
     pub fn ctx(&self) -> &EventCtx {
         &self.ctx
     }
@@ -139,8 +180,9 @@ impl State {
             self.recount_children();
         } else if matches!(bt, btype::FDL | btype::FDL_INT | btype::FDL_V2) {
             let mut added = Vec::new();
+            let ifaces = &self.ifaces;
             block::parse_fd_list(bt, body, |tid, e| {
-                added.push((tid, fd_from_entry(&e), e.fd))
+                added.push((tid, fd_from_entry(&e, ifaces), e.fd))
             })?;
             for (tid, info, fd) in added {
                 let pid = self.threads.get(tid).map_or(tid, |t| t.pid);
@@ -161,23 +203,18 @@ impl State {
                         shell: u.shell.to_vec(),
                     })
                 },
-                |g| {
-                    groups.push(Group {
-                        gid: g.gid,
-                        name: g.name.to_vec(),
-                    })
-                },
+                |g| groups.push(Group { gid: g.gid, name: g.name.to_vec() }),
             )?;
             users.into_iter().for_each(|u| self.users.add_user(u));
             groups.into_iter().for_each(|g| self.users.add_group(g));
         } else if matches!(bt, btype::IL | btype::IL_INT | btype::IL_V2) {
             let mut ifs = Vec::new();
             block::parse_iface_list(bt, body, |e| match e {
-                block::IfaceEntry::V4 { name, addr, .. } => {
-                    ifs.push((fds::ipv4(addr), name.to_vec()))
+                block::IfaceEntry::V4 { name, addr, netmask } => {
+                    ifs.push(Iface { name: name.to_vec(), addr: fds::ipv4(addr), netmask })
                 }
                 block::IfaceEntry::V6 { name, addr, .. } => {
-                    ifs.push((fds::ipv6(addr), name.to_vec()))
+                    ifs.push(Iface { name: name.to_vec(), addr: fds::ipv6(addr), netmask: [0; 4] })
                 }
             })?;
             self.ifaces = ifs;
@@ -202,20 +239,69 @@ impl State {
     }
 }
 
+/// The local address libsinsp infers for a socket whose one end is unspecified
+/// (`infer_ipv4_address` / `infer_ipv6_address`): the interface with that very address,
+/// else one in the same subnet, else the first non-loopback one.
+pub(crate) fn infer_address(ifaces: &[Iface], other: std::net::IpAddr) -> Option<std::net::IpAddr> {
+    use std::net::IpAddr;
+    let same_family = |i: &&Iface| i.addr.is_ipv4() == other.is_ipv4();
+    if let Some(i) = ifaces.iter().filter(same_family).find(|i| i.addr == other) {
+        return Some(i.addr);
+    }
+    let in_subnet = |i: &&Iface| match (i.addr, other) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let (a, b, m) = (a.octets(), b.octets(), i.netmask);
+            (0..4).all(|k| a[k] & m[k] == b[k] & m[k])
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
+        _ => false,
+    };
+    if let Some(i) = ifaces.iter().filter(same_family).find(in_subnet) {
+        return Some(i.addr);
+    }
+    ifaces.iter().filter(same_family).find(|i| !i.addr.is_loopback()).map(|i| i.addr)
+}
+
+/// Fills an unspecified end of a connected IP socket with the inferred local address
+/// (libsinsp's `sinsp_network_interfaces::update_fd`).
+pub(crate) fn infer_local_end(ifaces: &[Iface], fi: &mut FdInfo) {
+    let SockInfo::Tuple { sip, dip, sport, dport, l4proto } = fi.sock else {
+        return;
+    };
+    if !matches!(fi.ftype, FdType::Ipv4Sock | FdType::Ipv6Sock) {
+        return;
+    }
+    let zero = |a: std::net::IpAddr| a.is_unspecified();
+    if !zero(sip) && !zero(dip) {
+        return;
+    }
+    let unspec = if sip.is_ipv4() { fds::ipv4([0; 4]) } else { fds::ipv6([0; 16]) };
+    if zero(sip) {
+        let new = infer_address(ifaces, dip).unwrap_or(unspec);
+        if new == dip && sport == dport {
+            return;
+        }
+        fi.sock = SockInfo::Tuple { sip: new, dip, sport, dport, l4proto };
+    } else {
+        let new = infer_address(ifaces, sip).unwrap_or(unspec);
+        if new == sip && sport == dport {
+            return;
+        }
+        fi.sock = SockInfo::Tuple { sip, dip: new, sport, dport, l4proto };
+    }
+}
+
 /// Builds an [`FdInfo`] from an fd-list entry, naming it as libsinsp does.
-fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
+/// As libsinsp imports fds from the capture (`add_fd_from_scap`): TCP sockets are
+/// connected, IPv4-mapped IPv6 sockets are IPv4, an unspecified local end is inferred from
+/// the interfaces, and unix sockets are servers when they have a path.
+fn fd_from_entry(e: &block::FdEntry<'_>, ifaces: &[Iface]) -> FdInfo {
     use std::io::Write;
     let mut fi = FdInfo::new(FdType::from_u8(e.ftype), b"");
     fi.ino = e.ino;
     fi.flags = fds::fdflags::FROM_PROC;
     match &e.info {
-        FdEntryInfo::Ipv4Sock {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto,
-        } => {
+        FdEntryInfo::Ipv4Sock { sip, dip, sport, dport, l4proto } => {
             fi.sock = SockInfo::Tuple {
                 sip: fds::ipv4(*sip),
                 dip: fds::ipv4(*dip),
@@ -223,47 +309,46 @@ fn fd_from_entry(e: &block::FdEntry<'_>) -> FdInfo {
                 dport: *dport,
                 l4proto: *l4proto,
             };
+            if *l4proto == fds::l4::TCP {
+                fi.flags |= fds::fdflags::SOCKET_CONNECTED;
+            }
+            infer_local_end(ifaces, &mut fi);
             update::tuple_name(&mut fi);
         }
-        FdEntryInfo::Ipv6Sock {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto,
-        } => {
-            fi.sock = SockInfo::Tuple {
-                sip: fds::ipv6(*sip),
-                dip: fds::ipv6(*dip),
-                sport: *sport,
-                dport: *dport,
-                l4proto: *l4proto,
+        FdEntryInfo::Ipv6Sock { sip, dip, sport, dport, l4proto } => {
+            let (s, d) = if fds::ipv4_mapped(sip) && fds::ipv4_mapped(dip) {
+                fi.ftype = FdType::Ipv4Sock;
+                (
+                    fds::ipv4([sip[12], sip[13], sip[14], sip[15]]),
+                    fds::ipv4([dip[12], dip[13], dip[14], dip[15]]),
+                )
+            } else {
+                (fds::ipv6(*sip), fds::ipv6(*dip))
             };
+            fi.sock =
+                SockInfo::Tuple { sip: s, dip: d, sport: *sport, dport: *dport, l4proto: *l4proto };
+            if *l4proto == fds::l4::TCP {
+                fi.flags |= fds::fdflags::SOCKET_CONNECTED;
+            }
+            if fi.ftype == FdType::Ipv4Sock {
+                infer_local_end(ifaces, &mut fi);
+            }
             update::tuple_name(&mut fi);
         }
         FdEntryInfo::Ipv4Serv { ip, port, l4proto } => {
-            fi.sock = SockInfo::Server {
-                ip: fds::ipv4(*ip),
-                port: *port,
-                l4proto: *l4proto,
-            };
+            fi.sock = SockInfo::Server { ip: fds::ipv4(*ip), port: *port, l4proto: *l4proto };
             let _ = write!(fi.name, "{}:{}", fds::ipv4(*ip), port);
         }
         FdEntryInfo::Ipv6Serv { ip, port, l4proto } => {
-            fi.sock = SockInfo::Server {
-                ip: fds::ipv6(*ip),
-                port: *port,
-                l4proto: *l4proto,
-            };
+            fi.sock = SockInfo::Server { ip: fds::ipv6(*ip), port: *port, l4proto: *l4proto };
             crate::event::render::push_ipv6(&mut fi.name, ip);
             let _ = write!(fi.name, ":{port}");
         }
         FdEntryInfo::Unix { source, dest, name } => {
-            fi.sock = SockInfo::Unix {
-                source: *source,
-                dest: *dest,
-            };
+            fi.sock = SockInfo::Unix { source: *source, dest: *dest };
             fi.name = name.to_vec();
+            fi.flags |=
+                if name.is_empty() { fds::fdflags::ROLE_CLIENT } else { fds::fdflags::ROLE_SERVER };
         }
         FdEntryInfo::File { flags, name, dev } => {
             fi.openflags = *flags;

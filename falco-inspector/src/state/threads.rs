@@ -78,7 +78,6 @@ pub struct ThreadInfo {
 pub(crate) struct ParseState {
     pub lastevent_type: u16,
     pub lastevent_fd: i64,
-    pub lastevent_ts: u64,
     pub enter_valid: bool,
     pub enter_v2: bool,
     pub enter: Vec<u8>,
@@ -91,7 +90,6 @@ impl Default for ParseState {
         ParseState {
             lastevent_type: u16::MAX,
             lastevent_fd: 0,
-            lastevent_ts: 0,
             enter_valid: false,
             enter_v2: false,
             enter: Vec::new(),
@@ -141,19 +139,30 @@ impl ThreadInfo {
         split_nul(raw, &mut self.args);
     }
 
-    /// Sets `env` from NUL-separated bytes.
+    /// Sets `env` from NUL-separated bytes; like libsinsp, stops where only NULs are left.
     pub fn set_env(&mut self, raw: &[u8]) {
-        split_nul(raw, &mut self.env);
+        let end = raw.iter().rposition(|c| *c != 0).map_or(0, |p| p + 1);
+        split_nul(&raw[..end], &mut self.env);
     }
 
-    /// Sets `cgroups` from NUL-separated `subsys=path` entries.
+    /// Sets `cgroups` from NUL-separated `subsys=path` entries, with libsinsp's subsystem
+    /// names (`_cgroup` suffixes dropped; `perf`, `mem` and cgroup v2's `io` become
+    /// `perf_event`, `memory` and `blkio`).
     pub fn set_cgroups(&mut self, raw: &[u8]) {
         self.cgroups.clear();
         for entry in raw.split(|c| *c == 0).filter(|e| !e.is_empty()) {
-            if let Some(eq) = entry.iter().position(|c| *c == b'=') {
-                self.cgroups
-                    .push((entry[..eq].to_vec(), entry[eq + 1..].to_vec()));
+            let Some(eq) = entry.iter().rposition(|c| *c == b'=') else { break };
+            let mut subsys = entry[..eq].to_vec();
+            if let Some(p) = subsys.windows(7).position(|w| w == b"_cgroup") {
+                subsys.drain(p..p + 7);
             }
+            let subsys = match subsys.as_slice() {
+                b"perf" => b"perf_event".to_vec(),
+                b"mem" => b"memory".to_vec(),
+                b"io" => b"blkio".to_vec(),
+                _ => subsys,
+            };
+            self.cgroups.push((subsys, entry[eq + 1..].to_vec()));
         }
         self.container_id = super::container::container_id_from_cgroups(&self.cgroups);
     }
@@ -180,52 +189,91 @@ fn split_nul(raw: &[u8], out: &mut Vec<Vec<u8>>) {
 }
 
 /// All known threads, by tid.
+///
+/// Threads live in a slab (a `Vec` reused through a free list) indexed by a small
+/// `tid -> slot` map, with a one-entry cache of the last lookup: consecutive events mostly
+/// come from the same thread, so most lookups cost one comparison.
 #[derive(Debug, Default)]
 pub struct ThreadTable {
-    map: FxHashMap<i64, ThreadInfo>,
+    slots: Vec<Option<ThreadInfo>>,
+    free: Vec<u32>,
+    index: FxHashMap<i64, u32>,
+    last: std::cell::Cell<(i64, u32)>,
 }
 
+const NO_SLOT: u32 = u32::MAX;
+
 impl ThreadTable {
+    #[inline]
+    fn slot_of(&self, tid: i64) -> Option<u32> {
+        let (ltid, lslot) = self.last.get();
+        if ltid == tid && lslot != NO_SLOT {
+            return Some(lslot);
+        }
+        let s = *self.index.get(&tid)?;
+        self.last.set((tid, s));
+        Some(s)
+    }
+
     /// The thread `tid`.
     #[inline]
     pub fn get(&self, tid: i64) -> Option<&ThreadInfo> {
-        self.map.get(&tid)
+        let s = self.slot_of(tid)?;
+        self.slots[s as usize].as_ref()
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, tid: i64) -> Option<&mut ThreadInfo> {
-        self.map.get_mut(&tid)
+        let s = self.slot_of(tid)?;
+        self.slots[s as usize].as_mut()
     }
 
     pub(crate) fn insert(&mut self, t: ThreadInfo) {
-        self.map.insert(t.tid, t);
+        if let Some(s) = self.slot_of(t.tid) {
+            self.slots[s as usize] = Some(t);
+            return;
+        }
+        let tid = t.tid;
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(t);
+                s
+            }
+            None => {
+                self.slots.push(Some(t));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(tid, s);
     }
 
     pub(crate) fn remove(&mut self, tid: i64) -> Option<ThreadInfo> {
-        self.map.remove(&tid)
+        let s = self.index.remove(&tid)?;
+        if self.last.get().0 == tid {
+            self.last.set((0, NO_SLOT));
+        }
+        self.free.push(s);
+        self.slots[s as usize].take()
     }
 
     /// Number of threads.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.index.len()
     }
 
     /// True if no thread is known.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.index.is_empty()
     }
 
     /// Every thread, in no order.
     pub fn iter(&self) -> impl Iterator<Item = &ThreadInfo> {
-        self.map.values()
+        self.slots.iter().filter_map(|t| t.as_ref())
     }
 
     /// The main thread of `t`'s process (`t` itself for a main thread).
     pub fn main_thread<'a>(&'a self, t: &'a ThreadInfo) -> Option<&'a ThreadInfo> {
-        if t.is_main_thread() {
-            Some(t)
-        } else {
-            self.get(t.pid)
-        }
+        if t.is_main_thread() { Some(t) } else { self.get(t.pid) }
     }
 
     /// The parent thread of `t` (`ptid`).

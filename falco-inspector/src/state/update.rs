@@ -84,10 +84,7 @@ impl State {
         }
         self.prev_ts = self.last_ts;
         self.last_ts = evt.ts();
-        self.ctx = EventCtx {
-            lastevent_fd: -1,
-            ..EventCtx::default()
-        };
+        self.ctx = EventCtx { lastevent_fd: -1, ..EventCtx::default() };
         let etype = evt.etype();
         let eflags = evt.flags();
         let tid = evt.tid();
@@ -96,9 +93,34 @@ impl State {
             // procinfo and friends: look the thread up, change nothing.
             if etype == PROCINFO_E {
                 self.ctx.has_thread = self.threads.get(tid).is_some();
+            } else if etype == CONTAINER_E {
+                // The container event of old captures: id, type, name, image.
+                let text = |i: usize| {
+                    String::from_utf8_lossy(evt.param_str(i).unwrap_or(b"")).into_owned()
+                };
+                let image = text(3);
+                // The repository is the image without its tag (a ':' after the last '/').
+                let slash = image.rfind('/').map_or(0, |p| p + 1);
+                let repo = match image[slash..].find(':') {
+                    Some(c) => image[..slash + c].to_string(),
+                    None => image.clone(),
+                };
+                self.containers.insert(super::ContainerInfo {
+                    id: text(0),
+                    name: text(2),
+                    image_repository: repo,
+                    image,
+                    ..Default::default()
+                });
             }
             self.finish(evt);
             return;
+        }
+        if etype == ASYNCEVENT_E && evt.param_str(1) == Some(b"container") {
+            // The container plugin's async event: container metadata as JSON.
+            if let Some(json) = evt.param(2) {
+                self.containers.add_json(crate::event::until_nul(json));
+            }
         }
         if etype == CONTAINER_JSON_E || etype == CONTAINER_JSON_2_E {
             if let Some(json) = evt.param(0) {
@@ -107,37 +129,61 @@ impl State {
             return;
         }
         let query_os = !(is_clone_exit(etype) || etype == SCHEDSWITCH_6_E);
-        if self.threads.get(tid).is_none() && query_os {
+        let mut exists = self.threads.get(tid).is_some();
+        if !exists && query_os {
             self.add_placeholder(tid);
+            exists = true;
         }
-        self.ctx.has_thread = self.threads.get(tid).is_some();
-        if etype != SCHEDSWITCH_6_E && self.ctx.has_thread {
+        self.ctx.has_thread = exists;
+        if etype != SCHEDSWITCH_6_E && exists {
             self.reset(evt, v2, eflags);
         }
         self.parse(evt, v2);
         self.finish(evt);
     }
 
-    fn finish(&mut self, evt: &RawEvent<'_>) {
-        if let Some(t) = self.threads.get(evt.tid()) {
-            self.ctx.lastevent_fd = t.parse.lastevent_fd;
+    /// Makes `fd` the event's fd if it exists, remembering its name at the start of the
+    /// event (libsinsp's `m_oldname`, for `fd.name_changed`).
+    fn snapshot_fd(&mut self, pid: i64, fd: i64) {
+        if let Some(fi) = self.fdtables.get(&pid).and_then(|f| f.get(fd)) {
+            self.ctx.fd = Some(fd);
+            self.old_name_hash = name_hash(&fi.name);
+            self.old_fd = Some(fd);
         }
-        // event_cleanup: a stored enter event serves one exit event only.
-        if !evt.is_enter() {
-            if let Some(t) = self.threads.get_mut(evt.tid()) {
-                t.parse.enter_valid = false;
+    }
+
+    fn finish(&mut self, evt: &RawEvent<'_>) {
+        // fd.name_changed: the event's fd has a name other than the one it had when the
+        // event started; a new fd started nameless, unless copied from another (dup).
+        if let (Some(fd), Some(t)) = (self.ctx.fd, self.threads.get(evt.tid())) {
+            if let Some(fi) = self.fdtables.get(&t.pid).and_then(|f| f.get(fd)) {
+                self.ctx.name_changed = if self.copied_fd == Some(fd) {
+                    false
+                } else if self.old_fd == Some(fd) {
+                    name_hash(&fi.name) != self.old_name_hash
+                } else {
+                    !fi.name.is_empty()
+                };
             }
         }
-        self.ctx.has_thread = self.threads.get(evt.tid()).is_some();
+        self.old_fd = None;
+        self.copied_fd = None;
+        match self.threads.get_mut(evt.tid()) {
+            Some(t) => {
+                self.ctx.lastevent_fd = t.parse.lastevent_fd;
+                // event_cleanup: a stored enter event serves one exit event only.
+                if !evt.is_enter() {
+                    t.parse.enter_valid = false;
+                }
+                self.ctx.has_thread = true;
+            }
+            None => self.ctx.has_thread = false,
+        }
     }
 
     fn add_placeholder(&mut self, tid: i64) {
         let mut t = ThreadInfo::placeholder(tid);
-        t.nchilds = self
-            .threads
-            .iter()
-            .filter(|x| x.pid == tid && x.tid != tid)
-            .count() as u64;
+        t.nchilds = self.threads.iter().filter(|x| x.pid == tid && x.tid != tid).count() as u64;
         self.threads.insert(t);
     }
 
@@ -211,15 +257,21 @@ impl State {
             }
             let pid = t.pid;
             let lfd = t.parse.lastevent_fd;
-            if uses_fd && self.fdtables.get(&pid).and_then(|f| f.get(lfd)).is_some() {
-                self.ctx.fd = Some(lfd);
+            if uses_fd {
+                self.snapshot_fd(pid, lfd);
             }
             return;
         }
         if t.parse.enter_ts != 0 {
             t.parse.latency = evt.ts().saturating_sub(t.parse.enter_ts);
         }
-        if t.parse.lastevent_type != u16::MAX && etype == t.parse.lastevent_type.wrapping_add(1) {
+        // A successful execveat is reported as an execveat enter and an execve exit.
+        let execveat_pair =
+            etype == SYSCALL_EXECVE_19_X && t.parse.lastevent_type == SYSCALL_EXECVEAT_E;
+        if execveat_pair
+            || (t.parse.lastevent_type != u16::MAX
+                && etype == t.parse.lastevent_type.wrapping_add(1))
+        {
             self.ctx.enter_matched = true;
         } else {
             t.parse.enter_valid = false;
@@ -227,14 +279,10 @@ impl State {
                 return;
             }
         }
-        if evt.nparams() != 0 {
-            if let Some(p) = evt.param_info(0) {
-                if p.name == "res" || p.name == "fd" {
-                    if let Some(res) = evt.param_i64(0) {
-                        if res < 0 {
-                            self.ctx.errorcode = -(res as i32);
-                        }
-                    }
+        if evt.nparams() != 0 && crate::event::first_param_is_result(etype) {
+            if let Some(res) = evt.param_i64(0) {
+                if res < 0 {
+                    self.ctx.errorcode = -(res as i32);
                 }
             }
         }
@@ -245,9 +293,7 @@ impl State {
                 }
             }
             let (pid, lfd) = (t.pid, t.parse.lastevent_fd);
-            if self.fdtables.get(&pid).and_then(|f| f.get(lfd)).is_some() {
-                self.ctx.fd = Some(lfd);
-            }
+            self.snapshot_fd(pid, lfd);
         }
     }
 
@@ -261,7 +307,8 @@ impl State {
             return None;
         }
         let h = decode(&t.parse.enter, t.parse.enter_v2, &mut self.scratch_offs).ok()?;
-        if h.etype != evt.etype().wrapping_sub(1) {
+        let execveat_pair = evt.etype() == SYSCALL_EXECVE_19_X && h.etype == SYSCALL_EXECVEAT_E;
+        if h.etype != evt.etype().wrapping_sub(1) && !execveat_pair {
             return None;
         }
         Some(RawEvent::new(&t.parse.enter, &self.scratch_offs, h))
@@ -343,14 +390,13 @@ impl State {
                     }
                 }
             }
-            SYSCALL_CHROOT_X => {
-                if evt.param_i64(0) == Some(0) {
-                    let root = evt.param_str(1).unwrap_or(b"").to_vec();
-                    if let Some(t) = self.threads.get_mut(evt.tid()) {
-                        t.root = root;
-                    }
+            SYSCALL_CHROOT_X if evt.param_i64(0) == Some(0) => {
+                let root = evt.param_str(1).unwrap_or(b"").to_vec();
+                if let Some(t) = self.threads.get_mut(evt.tid()) {
+                    t.root = root;
                 }
             }
+            SCHEDSWITCH_6_E => self.parse_context_switch(evt),
             SYSCALL_BRK_4_X | SYSCALL_MMAP_X | SYSCALL_MMAP2_X | SYSCALL_MUNMAP_X => {
                 let vals = (evt.param_u64(1), evt.param_u64(2), evt.param_u64(3));
                 if let (Some(a), Some(b), Some(c), Some(t)) =
@@ -364,12 +410,29 @@ impl State {
             SYSCALL_PRLIMIT_X | SYSCALL_GETRLIMIT_X | SYSCALL_SETRLIMIT_X => {
                 self.parse_rlimit_exit(evt)
             }
-            SOCKET_SENDTO_X | SOCKET_RECVFROM_X | SOCKET_RECVMSG_X | SOCKET_SENDMSG_X => {
-                self.parse_rw_exit(evt)
-            }
+            SYSCALL_READ_X | SYSCALL_WRITE_X | SOCKET_RECV_X | SOCKET_SEND_X
+            | SOCKET_RECVFROM_X | SOCKET_RECVMSG_X | SOCKET_SENDTO_X | SOCKET_SENDMSG_X
+            | SYSCALL_READV_X | SYSCALL_WRITEV_X | SYSCALL_PREAD_X | SYSCALL_PWRITE_X
+            | SYSCALL_PREADV_X | SYSCALL_PWRITEV_X => self.parse_rw_exit(evt),
             _ => {}
         }
         let _ = v2;
+    }
+
+    /// Context switches report the thread's page faults and its process's memory.
+    fn parse_context_switch(&mut self, evt: &RawEvent<'_>) {
+        let Some(t) = self.threads.get_mut(evt.tid()) else { return };
+        if let (Some(maj), Some(min)) = (evt.param_u64(1), evt.param_u64(2)) {
+            t.pfmajor = maj;
+            t.pfminor = min;
+        }
+        let pid = t.pid;
+        let vm = (evt.param_u64(3), evt.param_u64(4), evt.param_u64(5));
+        if let (Some(m), (Some(size), Some(rss), Some(swap))) = (self.threads.get_mut(pid), vm) {
+            m.vmsize_kb = size as u32;
+            m.vmrss_kb = rss as u32;
+            m.vmswap_kb = swap as u32;
+        }
     }
 
     fn cur_fd_mut(&mut self, evt: &RawEvent<'_>, fd: i64) -> Option<&mut FdInfo> {
@@ -385,7 +448,6 @@ impl State {
         // libsinsp's add_fd makes the new fd the thread's last event fd.
         t.parse.lastevent_fd = fd;
         let pid = t.pid;
-        self.ctx.name_changed = !info.name.is_empty();
         self.fd_table_mut(pid).insert(fd, info);
         self.ctx.fd = Some(fd);
     }
@@ -402,129 +464,107 @@ impl State {
         self.add_fd(evt, fd, fi);
     }
 
+    /// open/openat/openat2/creat exits: a new file or directory fd named by the absolute
+    /// path. The path is built in a reused buffer and written into the fd slot's own
+    /// buffers, so the common open/close cycle allocates nothing.
     fn parse_open_exit(&mut self, evt: &RawEvent<'_>) {
         let etype = evt.etype();
         let Some(fd) = evt.param_i64(0) else { return };
-        if self.threads.get(evt.tid()).is_none() {
+        let tid = evt.tid();
+        let Some(t) = self.threads.get(tid) else {
             return;
-        }
-        let mut name: Vec<u8>;
-        let mut flags: u32;
-        let mut dev: u32 = 0;
-        let mut dirfd: Option<i64> = None;
-        let enter = self.enter_event(evt).map(|e| {
-            let n = e.nparams();
-            let p = |i: usize| e.param(i).map(|b| b.to_vec());
-            (
-                n,
-                p(0),
-                p(1),
-                p(2),
-                e.param_i64(0),
-                e.param_u64(1),
-                e.param_u64(2),
-            )
-        });
-        match etype {
+        };
+        let pid = t.pid;
+        let enter = if self.ctx.enter_matched && t.parse.enter_valid {
+            decode(&t.parse.enter, t.parse.enter_v2, &mut self.scratch_offs)
+                .ok()
+                .filter(|h| h.etype == etype.wrapping_sub(1))
+                .map(|h| RawEvent::new(&t.parse.enter, &self.scratch_offs, h))
+        } else {
+            None
+        };
+        let usable = |n: &[u8]| !n.is_empty() && n != b"(NULL)";
+        let flag = |e: &RawEvent<'_>, i: usize| e.param_u64(i).unwrap_or(0) as u32;
+        let mut dev = 0u32;
+        let (name, flags, dirfd): (&[u8], u32, Option<i64>) = match etype {
             SYSCALL_OPEN_X => {
-                name = evt.param_str(1).unwrap_or(b"").to_vec();
-                flags = evt.param_u64(2).unwrap_or(0) as u32;
                 if evt.nparams() > 4 {
-                    dev = evt.param_u64(4).unwrap_or(0) as u32;
+                    dev = flag(evt, 4);
                 }
-                if let Some((n, Some(en), _, _, _, ef, _)) = &enter {
-                    if *n >= 2 {
-                        let en = crate::event::until_nul(en);
-                        if !en.is_empty() && en != b"(NULL)" {
-                            name = en.to_vec();
-                            flags = ef.unwrap_or(0) as u32;
-                        }
+                match &enter {
+                    Some(e) if e.nparams() >= 2 && usable(e.param_str(0).unwrap_or(b"")) => {
+                        (e.param_str(0).unwrap_or(b""), flag(e, 1), None)
                     }
+                    _ => (evt.param_str(1).unwrap_or(b""), flag(evt, 2), None),
                 }
             }
             SYSCALL_CREAT_X => {
-                name = evt.param_str(1).unwrap_or(b"").to_vec();
-                flags = 0;
                 if evt.nparams() > 3 {
-                    dev = evt.param_u64(3).unwrap_or(0) as u32;
+                    dev = flag(evt, 3);
                 }
-                if let Some((n, Some(en), _, _, _, _, _)) = &enter {
-                    let en = crate::event::until_nul(en);
-                    if *n >= 1 && !en.is_empty() && en != b"(NULL)" {
-                        name = en.to_vec();
+                match &enter {
+                    Some(e) if e.nparams() >= 1 && usable(e.param_str(0).unwrap_or(b"")) => {
+                        (e.param_str(0).unwrap_or(b""), 0, None)
                     }
+                    _ => (evt.param_str(1).unwrap_or(b""), 0, None),
                 }
             }
             SYSCALL_OPENAT_X => {
-                // The old openat exit carries only the fd: everything is in the enter event.
-                let Some((_, _, en, _, edirfd, _, eflags)) = &enter else {
-                    return;
-                };
-                name = crate::event::until_nul(en.as_deref().unwrap_or(b"")).to_vec();
-                flags = eflags.unwrap_or(0) as u32;
-                dirfd = *edirfd;
+                // The old openat exit carries only the fd: the rest is in the enter event.
+                let Some(e) = &enter else { return };
+                (e.param_str(1).unwrap_or(b""), flag(e, 2), e.param_i64(0))
             }
             SYSCALL_OPENAT_2_X | SYSCALL_OPENAT2_X => {
-                name = evt.param_str(2).unwrap_or(b"").to_vec();
-                flags = evt.param_u64(3).unwrap_or(0) as u32;
-                dirfd = evt.param_i64(1);
                 if etype == SYSCALL_OPENAT_2_X && evt.nparams() > 5 {
-                    dev = evt.param_u64(5).unwrap_or(0) as u32;
+                    dev = flag(evt, 5);
                 }
-                if let Some((n, _, Some(en), _, edirfd, _, eflags)) = &enter {
-                    let en = crate::event::until_nul(en);
-                    if *n >= 3 && !en.is_empty() && en != b"(NULL)" {
-                        name = en.to_vec();
-                        flags = eflags.unwrap_or(0) as u32;
-                        dirfd = *edirfd;
+                match &enter {
+                    Some(e) if e.nparams() >= 3 && usable(e.param_str(1).unwrap_or(b"")) => {
+                        (e.param_str(1).unwrap_or(b""), flag(e, 2), e.param_i64(0))
                     }
+                    _ => (evt.param_str(2).unwrap_or(b""), flag(evt, 3), evt.param_i64(1)),
                 }
             }
-            SYSCALL_OPEN_BY_HANDLE_AT_X => {
-                name = evt.param_str(3).unwrap_or(b"").to_vec();
-                flags = evt.param_u64(2).unwrap_or(0) as u32;
-            }
+            SYSCALL_OPEN_BY_HANDLE_AT_X => (evt.param_str(3).unwrap_or(b""), flag(evt, 2), None),
             _ => return,
+        };
+        // The absolute path: the name alone, or under the cwd or the dirfd's directory.
+        let buf = &mut self.path_buf;
+        buf.clear();
+        if name.first() != Some(&b'/')
+            && !name.is_empty()
+            && !super::push_base_dir(&self.threads, self.fdtables.get(&pid), t, dirfd, buf)
+        {
+            buf.extend_from_slice(b"<UNKNOWN>/");
         }
-        let base = self.dir_base(evt, dirfd, &name);
-        let mut full = Vec::new();
-        crate::path::concatenate(&mut full, &base, &name);
-        if fd >= 0 {
-            let ft = if flags & PPM_O_DIRECTORY != 0 {
-                FdType::Directory
-            } else {
-                FdType::FileV2
-            };
-            let mut fi = FdInfo::new(ft, &full);
-            fi.name_raw = name;
-            fi.openflags = flags;
-            fi.dev = dev;
-            self.add_fd(evt, fd, fi);
+        crate::path::append(buf, name);
+        if fd < 0 {
+            return;
         }
+        let slot = self.fdtables.get_or_default(pid).slot(fd);
+        slot.ftype = if flags & PPM_O_DIRECTORY != 0 { FdType::Directory } else { FdType::FileV2 };
+        slot.name.extend_from_slice(&self.path_buf);
+        slot.name_raw.extend_from_slice(name);
+        slot.openflags = flags;
+        slot.dev = dev;
+        if let Some(t) = self.threads.get_mut(tid) {
+            t.parse.lastevent_fd = fd;
+        }
+        self.ctx.fd = Some(fd);
     }
 
-    /// The directory a relative `name` is relative to: the dirfd's path or the cwd
-    /// (libsinsp's `parse_dirfd`), with a trailing `/`.
+    /// The directory a relative `name` is relative to (empty for absolute names), with a
+    /// trailing `/`; `<UNKNOWN>/` for an unknown dirfd, as libsinsp does.
     fn dir_base(&self, evt: &RawEvent<'_>, dirfd: Option<i64>, name: &[u8]) -> Vec<u8> {
-        let Some(t) = self.threads.get(evt.tid()) else {
-            return Vec::new();
-        };
-        let cwd = self.threads.cwd(t).to_vec();
+        let mut out = Vec::new();
+        let Some(t) = self.threads.get(evt.tid()) else { return out };
         if name.first() == Some(&b'/') {
-            return Vec::new();
+            return out;
         }
-        match dirfd {
-            None => cwd,
-            Some(crate::event::render::PPM_AT_FDCWD) => cwd,
-            Some(d) => match self.fd_of(t, d) {
-                Some(fi) => {
-                    let mut b = fi.name.clone();
-                    b.push(b'/');
-                    b
-                }
-                None => b"<UNKNOWN>/".to_vec(),
-            },
+        if !super::push_base_dir(&self.threads, self.fdtables.get(&t.pid), t, dirfd, &mut out) {
+            out.extend_from_slice(b"<UNKNOWN>/");
         }
+        out
     }
 
     fn parse_socket_exit(&mut self, evt: &RawEvent<'_>) {
@@ -549,60 +589,44 @@ impl State {
         self.add_fd(evt, fd, fi);
     }
 
+    /// bind exit (libsinsp's `parse_bind_exit`): a non-zero port makes the socket a
+    /// listening (server) socket; in every case its name becomes the bound address as the
+    /// sockaddr parameter prints.
     fn parse_bind_exit(&mut self, evt: &RawEvent<'_>) {
         if evt.param_i64(0).is_none_or(|r| r < 0) {
             return;
         }
         let Some(fd) = self.ctx.fd else { return };
-        let Some(addr) = evt.param(1).map(|a| a.to_vec()) else {
+        let Some(addr) = evt.param(1).filter(|a| !a.is_empty()).map(|a| a.to_vec()) else {
             return;
         };
-        let Some(fi) = self.cur_fd_mut(evt, fd) else {
-            return;
-        };
-        let Some(&fam) = addr.first() else { return };
+        let Some(fi) = self.cur_fd_mut(evt, fd) else { return };
         let l4 = fi.raw_l4proto();
-        if fam == AF_INET && addr.len() >= 7 {
+        let fam = addr[0];
+        let server = if fam == AF_INET && addr.len() >= 7 {
             let ip = ipv4([addr[1], addr[2], addr[3], addr[4]]);
-            let port = u16::from_le_bytes([addr[5], addr[6]]);
-            fi.ftype = FdType::Ipv4ServSock;
-            fi.sock = SockInfo::Server {
-                ip,
-                port,
-                l4proto: l4,
-            };
+            Some((FdType::Ipv4ServSock, ip, u16::from_le_bytes([addr[5], addr[6]])))
         } else if fam == AF_INET6 && addr.len() >= 19 {
             let mut a = [0u8; 16];
             a.copy_from_slice(&addr[1..17]);
             let port = u16::from_le_bytes([addr[17], addr[18]]);
-            if is_v4_mapped(&a) {
-                fi.ftype = FdType::Ipv4ServSock;
-                fi.sock = SockInfo::Server {
-                    ip: ipv4([a[12], a[13], a[14], a[15]]),
-                    port,
-                    l4proto: l4,
-                };
+            if super::fds::ipv4_mapped(&a) {
+                Some((FdType::Ipv4ServSock, ipv4([a[12], a[13], a[14], a[15]]), port))
             } else {
-                fi.ftype = FdType::Ipv6ServSock;
-                fi.sock = SockInfo::Server {
-                    ip: ipv6(a),
-                    port,
-                    l4proto: l4,
-                };
+                Some((FdType::Ipv6ServSock, ipv6(a), port))
             }
-        } else if fam == AF_UNIX {
-            fi.name.clear();
-            fi.name
-                .extend_from_slice(crate::event::until_nul(&addr[1..]));
-            fi.name_raw = fi.name.clone();
-            return;
         } else {
-            return;
+            None
+        };
+        if let Some((ftype, ip, port)) = server.filter(|(_, _, port)| *port > 0) {
+            fi.ftype = ftype;
+            fi.sock = SockInfo::Server { ip, port, l4proto: l4 };
+            fi.flags |= fdflags::ROLE_SERVER;
         }
-        server_name(fi);
-        fi.flags |= fdflags::ROLE_SERVER;
-        fi.flags &= !fdflags::ROLE_CLIENT;
-        self.ctx.name_changed = true;
+        fi.name.clear();
+        crate::event::render::sockaddr(&mut fi.name, &addr, l4);
+        fi.name_raw.clear();
+        fi.name_raw.extend_from_slice(&fi.name);
     }
 
     fn parse_connect_enter(&mut self, evt: &RawEvent<'_>) {
@@ -631,18 +655,16 @@ impl State {
         }
         fi.flags |= fdflags::SOCKET_CONNECTED;
         fi.flags &= !(fdflags::CONNECTION_PENDING | fdflags::CONNECTION_FAILED);
-        let mut changed = false;
-        if let Some(t) = tuple {
-            if !t.is_empty() {
-                let before = fi.name.clone();
-                set_tuple(fi, &t, false);
-                changed = fi.name != before;
+        if let Some(t) = tuple.filter(|t| !t.is_empty()) {
+            let moved = update_tuple(fi, &t);
+            if moved && fi.is_server() && fi.raw_l4proto() == l4::UDP {
+                swap_ends(fi);
+            }
+            name_socket(fi, &t);
+            if !fi.is_server() && !fi.is_client() {
+                fi.flags |= fdflags::ROLE_CLIENT;
             }
         }
-        if !fi.is_server() {
-            fi.flags |= fdflags::ROLE_CLIENT;
-        }
-        self.ctx.name_changed = changed;
     }
 
     fn parse_accept_exit(&mut self, evt: &RawEvent<'_>) {
@@ -651,16 +673,17 @@ impl State {
             return;
         }
         let mut fi = FdInfo::default();
-        if let Some(t) = evt.param(1) {
-            if !t.is_empty() {
-                set_tuple(&mut fi, t, true);
-            } else {
-                fi.ftype = FdType::Unknown;
-            }
-        }
-        if fi.ftype == FdType::Unknown {
-            // libsinsp names unknown accepted sockets this way.
-            fi.ftype = FdType::Unknown;
+        if let Some(t) = evt.param(1).filter(|t| !t.is_empty()) {
+            // Accepted sockets are stream (TCP) sockets.
+            fi.sock = SockInfo::Tuple {
+                sip: ipv4([0; 4]),
+                dip: ipv4([0; 4]),
+                sport: 0,
+                dport: 0,
+                l4proto: l4::TCP,
+            };
+            update_tuple(&mut fi, t);
+            name_socket(&mut fi, t);
         }
         fi.flags |= fdflags::ROLE_SERVER | fdflags::SOCKET_CONNECTED;
         self.add_fd(evt, fd, fi);
@@ -707,10 +730,7 @@ impl State {
         let src = evt.param_u64(3).unwrap_or(0);
         let dst = evt.param_u64(4).unwrap_or(0);
         let mut fi = FdInfo::new(FdType::UnixSock, b"");
-        fi.sock = SockInfo::Unix {
-            source: src,
-            dest: dst,
-        };
+        fi.sock = SockInfo::Unix { source: src, dest: dst };
         self.add_fd(evt, fd2, fi.clone());
         self.add_fd(evt, fd1, fi);
     }
@@ -737,6 +757,7 @@ impl State {
             return;
         }
         self.add_fd(evt, res, src);
+        self.copied_fd = Some(res);
     }
 
     fn parse_fcntl_exit(&mut self, evt: &RawEvent<'_>) {
@@ -750,10 +771,7 @@ impl State {
             Some(c) => Some(c),
             None => self.enter_event(evt).and_then(|e| e.param_u64(1)),
         };
-        if !matches!(
-            cmd,
-            Some(PPM_FCNTL_F_DUPFD) | Some(PPM_FCNTL_F_DUPFD_CLOEXEC)
-        ) {
+        if !matches!(cmd, Some(PPM_FCNTL_F_DUPFD) | Some(PPM_FCNTL_F_DUPFD_CLOEXEC)) {
             return;
         }
         let Some(t) = self.threads.get(evt.tid()) else {
@@ -763,6 +781,7 @@ impl State {
             return;
         };
         self.add_fd(evt, res, src);
+        self.copied_fd = Some(res);
     }
 
     fn parse_chdir_exit(&mut self, evt: &RawEvent<'_>) {
@@ -797,11 +816,7 @@ impl State {
         let Some(t) = self.threads.get(tid) else {
             return;
         };
-        let pid = if self.threads.get(t.pid).is_some() {
-            t.pid
-        } else {
-            tid
-        };
+        let pid = if self.threads.get(t.pid).is_some() { t.pid } else { tid };
         let cwd = self.threads.cwd(t).to_vec();
         let mut full = Vec::new();
         crate::path::concatenate(&mut full, &cwd, path);
@@ -820,10 +835,7 @@ impl State {
         let etype = evt.etype();
         let val = match evt.param_u64(1) {
             Some(v) => Some(v as u32),
-            None => self
-                .enter_event(evt)
-                .and_then(|e| e.param_u64(0))
-                .map(|v| v as u32),
+            None => self.enter_event(evt).and_then(|e| e.param_u64(0)).map(|v| v as u32),
         };
         let Some(v) = val else { return };
         if v == u32::MAX {
@@ -844,21 +856,14 @@ impl State {
             return;
         }
         let resource = match self.enter_event(evt) {
-            Some(e) => e.param_u64(if evt.etype() == SYSCALL_PRLIMIT_X {
-                1
-            } else {
-                0
-            }),
+            Some(e) => e.param_u64(if evt.etype() == SYSCALL_PRLIMIT_X { 1 } else { 0 }),
             None => return,
         };
         if resource != Some(PPM_RLIMIT_NOFILE) {
             return;
         }
-        let cur = if evt.etype() == SYSCALL_PRLIMIT_X {
-            evt.param_i64(1)
-        } else {
-            evt.param_i64(1)
-        };
+        // The new soft limit is the first limit parameter of both exits.
+        let cur = evt.param_i64(1);
         if let (Some(cur), Some(t)) = (cur, self.threads.get_mut(evt.tid())) {
             if cur >= 0 {
                 let main = t.pid;
@@ -870,29 +875,86 @@ impl State {
         }
     }
 
-    /// sendto/recvfrom/sendmsg/recvmsg exits carry the connection tuple: record it on
-    /// sockets that do not know their peer yet (UDP).
+    /// Read/write exits (libsinsp's `parse_rw_exit`): a successful I/O marks an IP socket
+    /// connected; recvfrom/recvmsg (tuple in the exit event) and sendto/sendmsg (tuple in the
+    /// enter event) give unconnected or non-TCP sockets their addresses, guessing the role
+    /// from the ports the process uses.
     fn parse_rw_exit(&mut self, evt: &RawEvent<'_>) {
+        let etype = evt.etype();
         if evt.param_i64(0).is_none_or(|r| r < 0) {
             return;
         }
         let Some(fd) = self.ctx.fd else { return };
-        let idx = evt.param_index("tuple");
-        let Some(tuple) = idx.and_then(|i| evt.param(i)).map(|t| t.to_vec()) else {
+        let tid = evt.tid();
+        let Some(t) = self.threads.get(tid) else {
             return;
         };
-        if tuple.is_empty() {
+        let pid = t.pid;
+        let reads = evt.flags() & ef::READS_FROM_FD != 0;
+        // The tuple: from the exit event for reads, from the enter event for writes.
+        let mut tuple = std::mem::take(&mut self.path_buf);
+        tuple.clear();
+        let has_tuple = match etype {
+            SOCKET_RECVFROM_X => evt.param(2).map(|p| tuple.extend_from_slice(p)).is_some(),
+            SOCKET_RECVMSG_X => evt.param(3).map(|p| tuple.extend_from_slice(p)).is_some(),
+            SOCKET_SENDTO_X | SOCKET_SENDMSG_X => {
+                let enter = if self.ctx.enter_matched && t.parse.enter_valid {
+                    decode(&t.parse.enter, t.parse.enter_v2, &mut self.scratch_offs)
+                        .ok()
+                        .filter(|h| h.etype == etype.wrapping_sub(1))
+                        .map(|h| RawEvent::new(&t.parse.enter, &self.scratch_offs, h))
+                } else {
+                    None
+                };
+                match enter.and_then(|e| e.param(2)) {
+                    Some(p) => {
+                        tuple.extend_from_slice(p);
+                        true
+                    }
+                    None => {
+                        self.path_buf = tuple;
+                        return;
+                    }
+                }
+            }
+            _ => false,
+        };
+        let Some(tbl) = self.fdtables.get_mut(&pid) else {
+            self.path_buf = tuple;
             return;
+        };
+        let Some(fi) = tbl.get_mut(fd) else {
+            self.path_buf = tuple;
+            return;
+        };
+        if fi.ftype.is_ip() && !fi.ftype.is_server_type() {
+            fi.flags |= fdflags::SOCKET_CONNECTED;
         }
-        let Some(fi) = self.cur_fd_mut(evt, fd) else {
-            return;
-        };
-        if fi.ftype.is_ip() && matches!(fi.sock, SockInfo::Tuple { .. } | SockInfo::None) {
-            let known = matches!(fi.sock, SockInfo::Tuple { dport, .. } if dport != 0);
-            if !known {
-                set_tuple(fi, &tuple, false);
+        if has_tuple
+            && !tuple.is_empty()
+            && (fi.name.is_empty() || fi.raw_l4proto() != l4::TCP)
+            && update_tuple(fi, &tuple)
+        {
+            // An unspecified local end becomes the interface address (after the update,
+            // as libsinsp's update_fd does).
+            super::infer_local_end(&self.ifaces, fi);
+            if matches!(fi.ftype, FdType::Ipv4Sock | FdType::Ipv6Sock) {
+                if !fi.is_client() && !fi.is_server() {
+                    let role = guess_role(tbl, fd, reads);
+                    if let Some(fi) = tbl.get_mut(fd) {
+                        fi.flags |= role;
+                    }
+                }
+                let Some(fi) = tbl.get_mut(fd) else { return };
+                if (reads && fi.is_client()) || (!reads && fi.is_server()) {
+                    swap_ends(fi);
+                }
+                tuple_name(fi);
+            } else {
+                name_socket(fi, &tuple);
             }
         }
+        self.path_buf = tuple;
     }
 
     fn parse_clone_exit(&mut self, evt: &RawEvent<'_>) {
@@ -1066,30 +1128,24 @@ impl State {
         if self.threads.get(evt.tid()).is_none() {
             return;
         }
-        let old = matches!(
-            etype,
-            SYSCALL_EXECVE_8_X | SYSCALL_EXECVE_13_X | SYSCALL_EXECVE_14_X
-        );
-        let enter_path: Option<(Vec<u8>, Option<i64>, u32)> = self.enter_event(evt).and_then(|e| {
-            if etype == SYSCALL_EXECVEAT_X {
-                Some((
-                    e.param_str(1)?.to_vec(),
-                    e.param_i64(0),
-                    e.param_u64(2).unwrap_or(0) as u32,
-                ))
-            } else {
-                Some((e.param_str(0)?.to_vec(), None, 0))
-            }
-        });
-        let exepath = enter_path.map(|(p, dirfd, _flags)| {
+        let old = matches!(etype, SYSCALL_EXECVE_8_X | SYSCALL_EXECVE_13_X | SYSCALL_EXECVE_14_X);
+        // exepath: the enter event's path (execveat: relative to its dirfd) under the cwd.
+        let enter_path: Option<(Vec<u8>, Option<i64>, bool)> =
+            self.enter_event(evt).and_then(|e| {
+                if e.etype() == SYSCALL_EXECVEAT_E {
+                    Some((e.param_str(1)?.to_vec(), e.param_i64(0), true))
+                } else {
+                    Some((e.param_str(0)?.to_vec(), None, false))
+                }
+            });
+        let exepath = enter_path.map(|(p, dirfd, at)| {
             if p.starts_with(b"<NA>") {
                 return b"<NA>".to_vec();
             }
-            let base = if etype == SYSCALL_EXECVEAT_X {
+            let base = if at {
                 self.dir_base(evt, dirfd, &p)
             } else {
-                let t = self.threads.get(evt.tid()).expect("checked above");
-                t.cwd.clone()
+                self.threads.get(evt.tid()).map(|t| t.cwd.clone()).unwrap_or_default()
             };
             let mut full = Vec::new();
             crate::path::concatenate(&mut full, &base, &p);
@@ -1245,6 +1301,15 @@ impl State {
     }
 }
 
+/// A hash of an fd name, to tell whether an event renamed its fd without copying the name.
+fn name_hash(name: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(name);
+    h.write_usize(name.len());
+    h.finish()
+}
+
 fn clone_comm(evt: &RawEvent<'_>, exe: &[u8]) -> Vec<u8> {
     match evt.etype() {
         SYSCALL_CLONE_11_X | SYSCALL_CLONE_16_X | SYSCALL_FORK_X | SYSCALL_VFORK_X => exe.to_vec(),
@@ -1281,10 +1346,6 @@ pub(crate) struct ParentView {
     pub exe_ino_mtime: u64,
 }
 
-fn is_v4_mapped(a: &[u8; 16]) -> bool {
-    a[..10].iter().all(|c| *c == 0) && a[10] == 0xff && a[11] == 0xff
-}
-
 /// A new socket fd from `socket(domain, type, protocol)`.
 fn new_socket(domain: u32, stype: u32, proto: u32) -> FdInfo {
     const SOCK_STREAM: u32 = 1;
@@ -1306,37 +1367,14 @@ fn new_socket(domain: u32, stype: u32, proto: u32) -> FdInfo {
     match domain as u8 {
         AF_UNIX => fi.ftype = FdType::UnixSock,
         AF_INET | AF_INET6 => {
-            fi.ftype = if domain as u8 == AF_INET {
-                FdType::Ipv4Sock
-            } else {
-                FdType::Ipv6Sock
-            };
-            let unspec = if domain as u8 == AF_INET {
-                ipv4([0; 4])
-            } else {
-                ipv6([0; 16])
-            };
-            fi.sock = SockInfo::Tuple {
-                sip: unspec,
-                dip: unspec,
-                sport: 0,
-                dport: 0,
-                l4proto,
-            };
+            fi.ftype = if domain as u8 == AF_INET { FdType::Ipv4Sock } else { FdType::Ipv6Sock };
+            let unspec = if domain as u8 == AF_INET { ipv4([0; 4]) } else { ipv6([0; 16]) };
+            fi.sock = SockInfo::Tuple { sip: unspec, dip: unspec, sport: 0, dport: 0, l4proto };
         }
         16 => fi.ftype = FdType::Netlink,
         _ => fi.ftype = FdType::Unknown,
     }
     fi
-}
-
-/// `ip:port` name of a server socket.
-fn server_name(fi: &mut FdInfo) {
-    if let SockInfo::Server { ip, port, .. } = fi.sock {
-        fi.name.clear();
-        write_ip(&mut fi.name, ip);
-        let _ = write!(fi.name, ":{port}");
-    }
 }
 
 fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
@@ -1350,14 +1388,7 @@ fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
 
 /// `sip:sport->dip:dport`, the name libsinsp gives a connected IP socket.
 pub(crate) fn tuple_name(fi: &mut FdInfo) {
-    if let SockInfo::Tuple {
-        sip,
-        dip,
-        sport,
-        dport,
-        ..
-    } = fi.sock
-    {
+    if let SockInfo::Tuple { sip, dip, sport, dport, .. } = fi.sock {
         fi.name.clear();
         write_ip(&mut fi.name, sip);
         let _ = write!(fi.name, ":{sport}->");
@@ -1366,7 +1397,9 @@ pub(crate) fn tuple_name(fi: &mut FdInfo) {
     }
 }
 
-/// Records the destination of a connect (enter event sockaddr) on a client socket.
+/// Records the destination of a connect (enter event sockaddr) on a client socket, as
+/// libsinsp does: the type and destination change, the name does not (the exit event names
+/// the connection); a unix destination becomes the name.
 fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
     let Some(&fam) = addr.first() else { return };
     let l4proto = fi.raw_l4proto();
@@ -1378,115 +1411,132 @@ fn fill_client_from_sockaddr(fi: &mut FdInfo, addr: &[u8]) {
         let dip = ipv4([addr[1], addr[2], addr[3], addr[4]]);
         let dport = u16::from_le_bytes([addr[5], addr[6]]);
         fi.ftype = FdType::Ipv4Sock;
-        fi.sock = SockInfo::Tuple {
-            sip: sip.unwrap_or(ipv4([0; 4])),
-            dip,
-            sport,
-            dport,
-            l4proto,
-        };
+        fi.sock = SockInfo::Tuple { sip: sip.unwrap_or(ipv4([0; 4])), dip, sport, dport, l4proto };
     } else if fam == AF_INET6 && addr.len() >= 19 {
         let mut a = [0u8; 16];
         a.copy_from_slice(&addr[1..17]);
         let dport = u16::from_le_bytes([addr[17], addr[18]]);
-        if is_v4_mapped(&a) {
+        if super::fds::ipv4_mapped(&a) {
             let dip = ipv4([a[12], a[13], a[14], a[15]]);
             fi.ftype = FdType::Ipv4Sock;
-            fi.sock = SockInfo::Tuple {
-                sip: sip.unwrap_or(ipv4([0; 4])),
-                dip,
-                sport,
-                dport,
-                l4proto,
-            };
+            let sip = sip.filter(|s| s.is_ipv4()).unwrap_or(ipv4([0; 4]));
+            fi.sock = SockInfo::Tuple { sip, dip, sport, dport, l4proto };
         } else {
             fi.ftype = FdType::Ipv6Sock;
-            fi.sock = SockInfo::Tuple {
-                sip: sip.unwrap_or(ipv6([0; 16])),
-                dip: ipv6(a),
-                sport,
-                dport,
-                l4proto,
-            };
+            let sip = sip.filter(|s| s.is_ipv6()).unwrap_or(ipv6([0; 16]));
+            fi.sock = SockInfo::Tuple { sip, dip: ipv6(a), sport, dport, l4proto };
         }
     } else if fam == AF_UNIX {
         fi.name.clear();
-        fi.name
-            .extend_from_slice(crate::event::until_nul(&addr[1..]));
+        crate::event::render::push_sanitized(&mut fi.name, crate::event::until_nul(&addr[1..]));
         fi.name_raw = fi.name.clone();
-        return;
-    } else {
-        return;
     }
-    tuple_name(fi);
-    fi.name_raw = fi.name.clone();
 }
 
-/// Sets a socket's addresses from a socktuple parameter. For `accept`, the tuple is seen
-/// from the server side and libsinsp keeps the client as source.
-fn set_tuple(fi: &mut FdInfo, t: &[u8], _accepted: bool) {
-    let l4proto = match fi.sock {
-        SockInfo::Tuple { l4proto, .. } | SockInfo::Server { l4proto, .. } if l4proto != 0 => {
-            l4proto
-        }
-        _ => l4::TCP,
-    };
-    match t[0] {
-        AF_INET if t.len() >= 13 => {
-            fi.ftype = FdType::Ipv4Sock;
-            fi.sock = SockInfo::Tuple {
-                sip: ipv4([t[1], t[2], t[3], t[4]]),
-                sport: u16::from_le_bytes([t[5], t[6]]),
-                dip: ipv4([t[7], t[8], t[9], t[10]]),
-                dport: u16::from_le_bytes([t[11], t[12]]),
-                l4proto,
-            };
-            tuple_name(fi);
-        }
+/// Applies a socktuple parameter to a socket the way libsinsp's `update_fd` does: the
+/// type follows the tuple's family (IPv4-mapped IPv6 counts as IPv4), the source end is
+/// taken, the destination end only where still unknown, and a socket of unknown protocol
+/// becomes UDP. Returns false if the tuple is empty or changes nothing.
+fn update_tuple(fi: &mut FdInfo, t: &[u8]) -> bool {
+    let Some(&fam) = t.first() else { return false };
+    let mut l4proto = fi.raw_l4proto();
+    let (tsip, tsport, tdip, tdport) = match fam {
+        AF_INET if t.len() >= 13 => (
+            ipv4([t[1], t[2], t[3], t[4]]),
+            u16::from_le_bytes([t[5], t[6]]),
+            ipv4([t[7], t[8], t[9], t[10]]),
+            u16::from_le_bytes([t[11], t[12]]),
+        ),
         AF_INET6 if t.len() >= 37 => {
             let mut s = [0u8; 16];
             let mut d = [0u8; 16];
             s.copy_from_slice(&t[1..17]);
             d.copy_from_slice(&t[19..35]);
-            let sport = u16::from_le_bytes([t[17], t[18]]);
-            let dport = u16::from_le_bytes([t[35], t[36]]);
-            let zero_or_mapped = |a: &[u8; 16]| {
-                a[..10].iter().all(|c| *c == 0)
-                    && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|c| *c == 0))
-            };
-            if zero_or_mapped(&s) && zero_or_mapped(&d) {
-                fi.ftype = FdType::Ipv4Sock;
-                fi.sock = SockInfo::Tuple {
-                    sip: ipv4([s[12], s[13], s[14], s[15]]),
-                    dip: ipv4([d[12], d[13], d[14], d[15]]),
-                    sport,
-                    dport,
-                    l4proto,
-                };
+            let sp = u16::from_le_bytes([t[17], t[18]]);
+            let dp = u16::from_le_bytes([t[35], t[36]]);
+            if super::fds::ipv4_mapped(&s) && super::fds::ipv4_mapped(&d) {
+                (ipv4([s[12], s[13], s[14], s[15]]), sp, ipv4([d[12], d[13], d[14], d[15]]), dp)
             } else {
-                fi.ftype = FdType::Ipv6Sock;
-                fi.sock = SockInfo::Tuple {
-                    sip: ipv6(s),
-                    dip: ipv6(d),
-                    sport,
-                    dport,
-                    l4proto,
-                };
+                (ipv6(s), sp, ipv6(d), dp)
             }
-            tuple_name(fi);
         }
         AF_UNIX if t.len() >= 17 => {
             fi.ftype = FdType::UnixSock;
             let src = u64::from_le_bytes(t[1..9].try_into().unwrap_or([0; 8]));
             let dst = u64::from_le_bytes(t[9..17].try_into().unwrap_or([0; 8]));
-            fi.sock = SockInfo::Unix {
-                source: src,
-                dest: dst,
-            };
-            fi.name.clear();
-            fi.name.extend_from_slice(crate::event::until_nul(&t[17..]));
+            fi.sock = SockInfo::Unix { source: src, dest: dst };
+            return true;
         }
-        _ => {}
+        _ => return false,
+    };
+    let v4 = tsip.is_ipv4();
+    let new_type = if v4 { FdType::Ipv4Sock } else { FdType::Ipv6Sock };
+    if let SockInfo::Tuple { sip, dip, sport, dport, .. } = fi.sock {
+        let same = (sip, sport, dip, dport) == (tsip, tsport, tdip, tdport)
+            || (sip, sport, dip, dport) == (tdip, tdport, tsip, tsport);
+        if fi.ftype == new_type && same {
+            return false;
+        }
     }
-    fi.name_raw = fi.name.clone();
+    let (mut dip, mut dport) = match fi.sock {
+        SockInfo::Tuple { dip, dport, .. } if dip.is_ipv4() == v4 => (dip, dport),
+        _ => (if v4 { ipv4([0; 4]) } else { ipv6([0; 16]) }, 0),
+    };
+    if dip.is_unspecified() {
+        dip = tdip;
+    }
+    if dport == 0 {
+        dport = tdport;
+    }
+    if matches!(l4proto, l4::UNKNOWN | l4::NA) {
+        l4proto = l4::UDP;
+    }
+    fi.ftype = new_type;
+    fi.sock = SockInfo::Tuple { sip: tsip, dip, sport: tsport, dport, l4proto };
+    true
+}
+
+/// Names a socket from its addresses (IP) or from the tuple's path (unix).
+fn name_socket(fi: &mut FdInfo, t: &[u8]) {
+    if fi.ftype == FdType::UnixSock {
+        fi.name.clear();
+        if t.len() > 17 {
+            crate::event::render::push_sanitized(&mut fi.name, crate::event::until_nul(&t[17..]));
+        }
+    } else {
+        tuple_name(fi);
+    }
+    fi.name_raw.clear();
+    fi.name_raw.extend_from_slice(&fi.name);
+}
+
+/// Swaps the two ends of a connected socket.
+fn swap_ends(fi: &mut FdInfo) {
+    if let SockInfo::Tuple { sip, dip, sport, dport, l4proto } = fi.sock {
+        fi.sock = SockInfo::Tuple { sip: dip, dip: sip, sport: dport, dport: sport, l4proto };
+    }
+}
+
+/// libsinsp's `set_net_role_by_guessing`: server if the process uses the destination port
+/// as its own (a bound port) and not the source port as a client port; client if the
+/// destination port is not its own; otherwise by direction.
+fn guess_role(tbl: &super::FdTable, fd: i64, incoming: bool) -> u32 {
+    let Some(SockInfo::Tuple { sport, dport, .. }) = tbl.get(fd).map(|f| f.sock) else {
+        return if incoming { fdflags::ROLE_SERVER } else { fdflags::ROLE_CLIENT };
+    };
+    let bound = tbl.iter().any(|(_, f)| match (f.ftype, f.sock) {
+        (FdType::Ipv4Sock, SockInfo::Tuple { dport: p, .. }) => p == dport,
+        (FdType::Ipv4ServSock, SockInfo::Server { port, .. }) => port == dport,
+        _ => false,
+    });
+    if !bound {
+        return fdflags::ROLE_CLIENT;
+    }
+    let client_port = tbl.iter().any(|(_, f)| {
+        matches!((f.ftype, f.sock), (FdType::Ipv4Sock, SockInfo::Tuple { sport: p, .. }) if p == sport)
+    });
+    if !client_port {
+        return fdflags::ROLE_SERVER;
+    }
+    if incoming { fdflags::ROLE_SERVER } else { fdflags::ROLE_CLIENT }
 }
