@@ -13,7 +13,7 @@ use crate::flags::Flags;
 /// The version of the falcosecurity `container` plugin whose fields the syscall inspector's
 /// built-in `container.*` fields cover: rules requiring that plugin up to this version load
 /// without it (and a real `container` plugin, when loaded, takes over).
-pub const BUILTIN_CONTAINER_PLUGIN_VERSION: &str = "0.4.0";
+pub const BUILTIN_CONTAINER_PLUGIN_VERSION: &str = "0.4.1";
 
 /// Registers the sources and applies the engine-level configuration: minimum priority,
 /// `append_output`, and the deprecated `-p`.

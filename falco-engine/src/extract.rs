@@ -223,6 +223,42 @@ impl fmt::Write for ByteWriter<'_> {
     }
 }
 
+/// Writes extracted values as an output shows them: nothing (returns false) for no value, the
+/// first value, or `(a,b,c)` for [`Multiplicity::List`] fields. This is what
+/// [`Extractor::render_text`] does by default, for extractors overriding it for some fields.
+///
+/// ```
+/// use falco_engine::{FieldInfo, FieldType, Multiplicity, Values, render_values};
+/// let mut vals = Values::new();
+/// vals.sink().push_str("a");
+/// vals.sink().push_str("b");
+/// let mut info = FieldInfo::new("x.words", FieldType::CharBuf, "words");
+/// info.multiplicity = Multiplicity::List;
+/// let mut out = String::new();
+/// assert!(render_values(&vals, &info, &mut out));
+/// assert_eq!(out, "(a,b)");
+/// ```
+pub fn render_values(vals: &Values, info: &FieldInfo, out: &mut String) -> bool {
+    use std::fmt::Write;
+    if vals.is_empty() {
+        return false;
+    }
+    if info.multiplicity == Multiplicity::List {
+        out.push('(');
+        for (i, v) in vals.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{v}");
+        }
+        out.push(')');
+    } else {
+        let _ = write!(out, "{}", vals.get(0));
+    }
+    true
+}
+
+
 /// Extracts field values from the events of one source.
 ///
 /// An extractor is per source thread and owns whatever scratch state or caches it needs.
@@ -270,25 +306,9 @@ pub trait Extractor {
         info: &FieldInfo,
         out: &mut String,
     ) -> bool {
-        use std::fmt::Write;
         let mut vals = Values::new();
         self.extract(evt, field, &mut vals.sink());
-        if vals.is_empty() {
-            return false;
-        }
-        if info.multiplicity == Multiplicity::List {
-            out.push('(');
-            for (i, v) in vals.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                let _ = write!(out, "{v}");
-            }
-            out.push(')');
-        } else {
-            let _ = write!(out, "{}", vals.get(0));
-        }
-        true
+        render_values(&vals, info, out)
     }
 }
 
@@ -320,7 +340,8 @@ mod tests {
         use std::fmt::Write;
         let mut v = Values::new();
         v.sink().push_str("abc");
-        v.sink().push_str_with(|w| write!(w, "{}-{}", 1, "x").unwrap());
+        let (n, t) = (1, "x");
+        v.sink().push_str_with(|w| write!(w, "{n}-{t}").unwrap());
         assert_eq!(v.get(0), Value::Str(b"abc"));
         assert_eq!(v.get(1), Value::Str(b"1-x"));
     }

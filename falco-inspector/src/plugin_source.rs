@@ -892,22 +892,7 @@ fn default_render(
 ) -> bool {
     let mut vals = falco_engine::Values::new();
     x.extract(evt, field, &mut vals.sink());
-    if vals.is_empty() {
-        return false;
-    }
-    if info.multiplicity == falco_engine::Multiplicity::List {
-        out.push('(');
-        for (i, v) in vals.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "{v}");
-        }
-        out.push(')');
-    } else {
-        let _ = write!(out, "{}", vals.get(0));
-    }
-    true
+    falco_engine::render_values(&vals, info, out)
 }
 
 #[cfg(test)]
