@@ -89,3 +89,18 @@ pub fn info(msg: &str) {
 pub fn debug(msg: &str) {
     log(Level::Debug, msg);
 }
+
+/// Where plugins' log messages go: this logger, prefixed with the plugin's component.
+pub fn plugin_log_sink() -> falco_plugin_host::LogSink {
+    use falco_plugin_host::LogSeverity as S;
+    std::sync::Arc::new(|r: &falco_plugin_host::LogRecord<'_>| {
+        let level = match r.severity {
+            S::Fatal | S::Critical => Level::Critical,
+            S::Error => Level::Error,
+            S::Warning | S::Notice => Level::Warning,
+            S::Info => Level::Info,
+            _ => Level::Debug,
+        };
+        log(level, &format!("{}: {}", r.component, r.message));
+    })
+}

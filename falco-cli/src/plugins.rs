@@ -6,8 +6,11 @@
 //! [`LoadedPlugin`]s (for listings and `required_plugin_versions`) and inspectors the source
 //! threads run.
 
-use falco_inspector::PluginInspector;
+use falco_inspector::extended::ExtendedInspector;
+use falco_inspector::{PluginInspector, ScapInspector};
 use falco_plugin_host::Plugin;
+
+const SYSCALL: &str = "syscall";
 
 use crate::config::PluginConfig;
 
@@ -107,13 +110,42 @@ pub fn source_inspector(
     let p = &plugins[i];
     let mut builder =
         PluginInspector::builder(&p.plugin, &p.config.init_config, &p.config.open_params)
-            .static_fields(static_fields);
+            .static_fields(static_fields)
+            .log(crate::log::plugin_log_sink());
     for (j, other) in plugins.iter().enumerate() {
         if j != i {
             builder = builder.plugin(&other.plugin, &other.config.init_config);
         }
     }
     builder.build().map_err(|e| e.to_string())
+}
+
+/// The syscall inspector extended with the plugins serving the syscall source (extraction,
+/// parsing) and the static fields, or `None` when there are none (the plain inspector runs).
+/// `capture` is the capture file to read (empty when the syscall source does not run: the
+/// inspector then only gives the schema).
+pub fn syscall_inspector(
+    plugins: &[LoadedPlugin],
+    capture: &str,
+    static_fields: &[(String, String)],
+) -> Result<Option<ExtendedInspector<ScapInspector>>, String> {
+    let serving: Vec<&LoadedPlugin> = plugins
+        .iter()
+        .filter(|p| {
+            let caps = p.plugin.caps();
+            caps.extracts_from(SYSCALL) || caps.parses(SYSCALL) || caps.injects_into(SYSCALL)
+        })
+        .collect();
+    if serving.is_empty() && static_fields.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = ExtendedInspector::builder(ScapInspector::new(capture))
+        .static_fields(static_fields)
+        .log(crate::log::plugin_log_sink());
+    for p in serving {
+        builder = builder.plugin(&p.plugin, &p.config.init_config);
+    }
+    builder.build().map(Some).map_err(|e| e.to_string())
 }
 
 /// Falco refuses a plugin that serves none of the known sources.

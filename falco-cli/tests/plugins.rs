@@ -17,7 +17,7 @@ fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = workspace_root();
-        build_plugins(&root, &["counter", "tagger", "ticker", "badplugin"], false)
+        build_plugins(&root, &["counter", "tagger", "ticker", "badplugin", "syscount"], false)
             .expect("test plugins build")
     })
 }
@@ -202,6 +202,28 @@ fn capture_mode_runs_only_the_capture() {
     // One source's report (capture mode prints it without a source prefix).
     assert_eq!(stderr.matches("Elapsed time:").count(), 1, "{stderr}");
     assert!(!stderr.contains("(counter)"));
+}
+
+/// Plugins extracting from and parsing syscall events, and static fields, extend the syscall
+/// source as in Falco.
+#[test]
+fn plugins_and_static_fields_extend_the_syscall_source() {
+    let s = Setup::new(
+        &[("syscount", "sc", "")],
+        "static_fields:\n  site: lab\n",
+        "- rule: opens\n  desc: d\n  condition: evt.type = open and evt.dir = < and syscount.opens > 2\n  \
+         output: \"open %fd.name opens=%syscount.opens tag=%syscount.tag site=%static.site\"\n  priority: INFO\n",
+    );
+    let trace = workspace_root().join("../shared/conformance/traces/cat_write.scap");
+    let out = s.run(&["-e", &trace.display().to_string()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(rule_count(&stdout, "opens"), 2, "{stdout}");
+    assert!(
+        stdout.contains("open /usr/lib/locale/locale-archive opens=3 tag=sc-3 site=lab"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("open /dev/null opens=4 tag=sc-3 site=lab"), "{stdout}");
 }
 
 /// L2: `tagger` serves both sources with one instance each: its per-instance counter of

@@ -258,7 +258,6 @@ pub fn render_values(vals: &Values, info: &FieldInfo, out: &mut String) -> bool 
     true
 }
 
-
 /// Extracts field values from the events of one source.
 ///
 /// An extractor is per source thread and owns whatever scratch state or caches it needs.

@@ -521,6 +521,25 @@ impl Schema {
         Ok(id)
     }
 
+    /// Replaces the field of the same name as `field` (another provider taking it over, as the
+    /// `container` plugin took over libsinsp's `container.*` fields); its id is unchanged.
+    /// Returns that id, or `None` if the schema has no such field.
+    ///
+    /// ```
+    /// use falco_engine::{FieldInfo, FieldType, Schema};
+    /// let mut s = Schema::new("demo");
+    /// let id = s.add_field(FieldInfo::new("demo.name", FieldType::CharBuf, "built in"))?;
+    /// assert_eq!(s.replace_field(FieldInfo::new("demo.name", FieldType::CharBuf, "plugin")), Some(id));
+    /// assert_eq!(s.field(id).desc, "plugin");
+    /// assert_eq!(s.replace_field(FieldInfo::new("demo.other", FieldType::U64, "")), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_field(&mut self, field: FieldInfo) -> Option<FieldId> {
+        let id = self.by_name(&field.name)?;
+        self.fields[id.index()] = field;
+        Some(id)
+    }
+
     /// Sets the event type table used by the evttype index for `evt.type` comparisons.
     pub fn set_event_types(&mut self, table: EventTypeTable) {
         self.event_types = Some(table);

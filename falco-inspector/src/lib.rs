@@ -47,6 +47,7 @@ use falco_engine::{Extractor, Schema};
 
 mod capture;
 pub mod event;
+pub mod extended;
 pub mod fields;
 mod path;
 pub mod plugin_source;

@@ -847,18 +847,7 @@ impl Extractor for PluginExtractor {
                 let Some(p) = evt.ctx.plugin(plugin) else {
                     return;
                 };
-                if !p.extracts_event_type(evt.event.event_type()) {
-                    return;
-                }
-                if let Err(e) = p.extract(&evt.input(), fi, &field.arg, out) {
-                    if self.warned.insert(field.id.0) {
-                        (self.log)(&LogRecord {
-                            component: "extractor",
-                            message: &e.to_string(),
-                            severity: LogSeverity::Warning,
-                        });
-                    }
-                }
+                plugin_extract(p, &evt.input(), fi, field, out, &mut self.warned, &self.log);
             }
             None => {}
         }
@@ -883,6 +872,31 @@ impl Extractor for PluginExtractor {
 }
 
 /// The engine's default rendering (the trait's provided method, reached from the override).
+/// Extracts field `fi` of plugin `p` for `field` when the plugin extracts from the event's
+/// type; a failure leaves the field without value and is logged once per field (`warned`).
+pub(crate) fn plugin_extract(
+    p: &PluginInstance,
+    input: &EventInput<'_>,
+    fi: usize,
+    field: &FieldRef,
+    out: &mut ValueSink<'_>,
+    warned: &mut HashSet<u32>,
+    log: &LogSink,
+) {
+    if !p.extracts_event_type(input.event.event_type()) {
+        return;
+    }
+    if let Err(e) = p.extract(input, fi, &field.arg, out) {
+        if warned.insert(field.id.0) {
+            log(&LogRecord {
+                component: "extractor",
+                message: &e.to_string(),
+                severity: LogSeverity::Warning,
+            });
+        }
+    }
+}
+
 fn default_render(
     x: &mut PluginExtractor,
     evt: &PluginSourceEvent<'_>,

@@ -70,6 +70,9 @@ pub struct State {
     pub summary: Option<crate::run::Summary>,
     /// The loaded plugins.
     pub plugins: Vec<crate::plugins::LoadedPlugin>,
+    /// The syscall inspector when plugins or static fields extend it (built with the schema).
+    pub syscall_inspector:
+        Option<falco_inspector::extended::ExtendedInspector<falco_inspector::ScapInspector>>,
     /// The inspectors of the plugin sources (`SourceKind::Plugin(i)`), taken when they run.
     pub plugin_inspectors: Vec<Option<falco_inspector::PluginInspector>>,
     /// Signal handling, while registered.

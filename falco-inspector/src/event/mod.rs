@@ -288,6 +288,33 @@ impl<'a> RawEvent<'a> {
         self.bytes.get(self.offs[i] as usize..self.offs[i + 1] as usize)
     }
 
+    /// Writes the event in the current libs layout (26-byte header with the parameter count,
+    /// then the parameter lengths and values) into `out`, whatever layout the capture used:
+    /// what plugins expect to receive.
+    pub fn write_current_layout(&self, out: &mut Vec<u8>) {
+        let wide = self.info().is_some_and(|i| i.flags & info::flags::LARGE_PAYLOAD != 0);
+        let n = self.nparams();
+        let first = self.offs.first().copied().unwrap_or(0) as usize;
+        let last = self.offs.last().copied().unwrap_or(0) as usize;
+        let values = self.bytes.get(first..last).unwrap_or_default();
+        let len = 26 + n * if wide { 4 } else { 2 } + values.len();
+        out.clear();
+        out.extend_from_slice(&self.ts.to_le_bytes());
+        out.extend_from_slice(&self.tid.to_le_bytes());
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&self.etype.to_le_bytes());
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        for i in 0..n {
+            let l = self.offs[i + 1] - self.offs[i];
+            if wide {
+                out.extend_from_slice(&l.to_le_bytes());
+            } else {
+                out.extend_from_slice(&(l as u16).to_le_bytes());
+            }
+        }
+        out.extend_from_slice(values);
+    }
+
     /// The table description of parameter `i`.
     pub fn param_info(&self, i: usize) -> Option<&'static ParamInfo> {
         if i >= self.nparams() {
@@ -435,6 +462,14 @@ mod tests {
         let e = RawEvent::new(&b, &offs, h);
         assert_eq!(e.nparams(), 3);
         assert_eq!(e.param_str(1), Some(&b"/etc"[..]));
+        // Rewritten in the current layout, it is the v2 event it was made from.
+        let mut cur = Vec::new();
+        e.write_current_layout(&mut cur);
+        let v2 = event_v2(codes::SYSCALL_OPEN_X, &[&3i64.to_le_bytes(), b"/etc\0", &[0; 4]]);
+        assert_eq!(cur, v2);
+        let h = decode(&v2, true, &mut offs).unwrap();
+        RawEvent::new(&v2, &offs, h).write_current_layout(&mut cur);
+        assert_eq!(cur, v2);
     }
 
     #[test]

@@ -31,7 +31,15 @@ pub fn init_sources(s: &mut State) -> StepResult {
         }
     }
     // The syscall source's fields are always known to the engine (rules for it load), even
-    // when it does not run (nodriver).
+    // when it does not run (nodriver); plugins serving it and static fields extend them.
+    let statics = s.config().static_fields.clone();
+    let path = capture.clone().unwrap_or_default();
+    let syscall = crate::plugins::syscall_inspector(&s.plugins, &path, &statics).map_err(fatal)?;
+    let schema = match &syscall {
+        Some(x) => falco_inspector::Inspector::schema(x),
+        None => schema,
+    };
+    s.syscall_inspector = syscall;
     s.sources.push(SourceSpec {
         name: "syscall".into(),
         schema,
@@ -39,7 +47,6 @@ pub fn init_sources(s: &mut State) -> StepResult {
         kind: kind.unwrap_or(SourceKind::LiveSyscall),
     });
     let plugin_sources = crate::plugins::event_sources(&s.plugins).map_err(fatal)?;
-    let statics = s.config().static_fields.clone();
     for (name, i) in plugin_sources {
         let inspector = crate::plugins::source_inspector(&s.plugins, i, &statics).map_err(fatal)?;
         let schema = falco_inspector::Inspector::schema(&inspector);
@@ -59,32 +66,7 @@ pub fn init_sources(s: &mut State) -> StepResult {
 /// Applies `--enable-source` / `--disable-source`; in capture mode only the capture runs
 /// (design rule D4).
 pub fn select_sources(s: &mut State) -> StepResult {
-    apply_selection(s)?;
-    check_syscall_extensions(s)
-}
-
-/// Plugins and static fields on the syscall source are not supported yet: refused when the
-/// syscall source runs.
-fn check_syscall_extensions(s: &State) -> StepResult {
-    let statics = &s.config().static_fields;
-    if let Some(p) = s.plugins.iter().find(|p| p.serves("syscall")) {
-        if s.sources[0].enabled {
-            return Err(fatal(format!(
-                "plugin '{}' extracts fields from, parses, or injects events into the syscall \
-                 source: plugins on the syscall source are not supported by this build; turn the \
-                 syscall source off (--disable-source syscall or -o engine.kind=nodriver) to use \
-                 it with plugin sources",
-                p.name()
-            )));
-        }
-    }
-    if !statics.is_empty() && s.sources[0].enabled {
-        return Err(fatal(
-            "static_fields on the syscall source are not supported by this build (they work on \
-             plugin sources); turn the syscall source off or remove static_fields",
-        ));
-    }
-    Ok(Flow::Continue)
+    apply_selection(s)
 }
 
 fn apply_selection(s: &mut State) -> StepResult {

@@ -22,8 +22,16 @@ pub fn process_events(s: &mut State) -> StepResult {
         match &src.kind {
             SourceKind::Capture(path) => {
                 let monitor = DropMonitor::new(s.config().drops.clone());
-                let runner = InspectorRunner::new(ScapInspector::new(path), idx);
-                runners.push(Box::new(runner.with_drop_monitor(monitor)));
+                match s.syscall_inspector.take() {
+                    Some(extended) => {
+                        let runner = InspectorRunner::new(extended, idx);
+                        runners.push(Box::new(runner.with_drop_monitor(monitor)));
+                    }
+                    None => {
+                        let runner = InspectorRunner::new(ScapInspector::new(path), idx);
+                        runners.push(Box::new(runner.with_drop_monitor(monitor)));
+                    }
+                }
             }
             SourceKind::LiveSyscall => {
                 return Err(fatal(
