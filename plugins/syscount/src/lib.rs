@@ -34,11 +34,9 @@ impl falco_plugin::event::events::AnyEventPayload for SysEvent {
     const EVENT_TYPES: &'static [u16] = &[];
 }
 
-impl<'a, 'b> TryFrom<&'b RawEvent<'a>> for SysEvent {
-    type Error = std::convert::Infallible;
-
-    fn try_from(raw: &'b RawEvent<'a>) -> Result<Self, Self::Error> {
-        Ok(SysEvent { event_type: raw.event_type, tid: raw.metadata.tid as u64 })
+impl<'a, 'b> From<&'b RawEvent<'a>> for SysEvent {
+    fn from(raw: &'b RawEvent<'a>) -> Self {
+        SysEvent { event_type: raw.event_type, tid: raw.metadata.tid as u64 }
     }
 }
 
