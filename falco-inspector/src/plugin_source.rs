@@ -1177,14 +1177,14 @@ mod tests {
         use falco_engine::{Engine, RuleMatching, RulesetId, Scratch};
         let mut insp = PluginInspector::builder(&plugin("counter"), r#"{"label":"blue"}"#, "4")
             .plugin(&plugin("tagger"), "")
-            .static_fields(&[("env.cluster".into(), "prod".into())])
+            .static_fields(&[("cluster".into(), "prod".into())])
             .build()
             .unwrap();
         const ODD: &str = r#"
 - rule: odd count
   desc: odd numbers from the counter plugin
   condition: counter.value > 0 and counter.tag[parity] = odd and tagger.words intersects (blue)
-  output: "odd %counter.value label=%counter.label n=%evt.num src=%evt.source info=(%evt.plugininfo) %env.cluster"
+  output: "odd %counter.value label=%counter.label n=%evt.num src=%evt.source info=(%evt.plugininfo) %static.cluster"
   priority: WARNING
   source: counter
 "#;
