@@ -237,10 +237,19 @@ enum Frame {
     Map(Vec<(Node, Node)>, Option<Node>, Mark, Option<String>),
 }
 
-/// Parses every document of `text`.
+/// Parses every document of `text`, keeping where each node starts.
 ///
-/// ```ignore
-/// let docs = load_all("- a: 1\n")?;
+/// ```
+/// use falco_engine::rules::yaml::load_all;
+/// let docs = load_all("- rule: r\n  priority: INFO\n---\n- list: l\n")?;
+/// assert_eq!(docs.len(), 2);
+/// let rule = &docs[0].items()[0];
+/// assert_eq!(rule.get("priority").and_then(|n| n.scalar()), Some("INFO"));
+/// assert_eq!((rule.get("priority").unwrap().mark.line, rule.get("priority").unwrap().mark.column), (1, 12));
+/// // Errors read like yaml-cpp's, with 1-based positions in the message.
+/// let e = load_all("- a: [1, 2\n").unwrap_err();
+/// assert!(e.message.starts_with("yaml-cpp: error at line"), "{}", e.message);
+/// # Ok::<(), falco_engine::rules::yaml::YamlError>(())
 /// ```
 pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
     let pos = Positions::new(text);
