@@ -295,6 +295,7 @@ impl Engine {
                         schema: s.clone(),
                         slots: Default::default(),
                         rules: Vec::new(),
+                        code: Default::default(),
                         rulesets: Vec::new(),
                     })
                     .collect(),
@@ -337,6 +338,8 @@ impl Engine {
                 }
             }
             let table = cs.schema.event_types();
+            let mut code =
+                crate::filter::program::CodeArena::new(rules.iter().map(|e| &e.rule.program));
             let rulesets = enabled
                 .into_iter()
                 .map(|order| {
@@ -349,14 +352,21 @@ impl Engine {
                                     rules[i as usize].rule.evttypes.as_deref().unwrap_or(&[]);
                                 for ty in types.iter().chain(std::iter::once(&ASYNC_EVENT)) {
                                     if let Some(b) = idx.by_type.get_mut(ty.index()) {
-                                        if !b.contains(&i) {
-                                            b.push(i);
+                                        if !b.iter().any(|(r, _)| *r == i) {
+                                            let pc = code.specialize(i as usize, ty.0, &cs.slots);
+                                            // A rule the type alone rules out is no candidate.
+                                            if pc != crate::filter::program::PC_FALSE {
+                                                b.push((i, pc));
+                                            }
                                         }
                                     }
                                 }
                             }
                         }
-                        None => idx.all_types = order,
+                        None => {
+                            idx.all_types =
+                                order.iter().map(|&i| (i, code.entry(i as usize))).collect()
+                        }
                     }
                     idx
                 })
@@ -366,6 +376,7 @@ impl Engine {
                 name: cs.name.clone(),
                 schema: cs.schema.clone(),
                 slots: cs.slots.clone(),
+                code,
                 rules,
                 rulesets,
             });
@@ -390,6 +401,92 @@ mod tests {
         let mut e = Engine::new();
         e.add_source(s).unwrap();
         e
+    }
+
+    /// Programs specialized per event type (evt.type checks compiled away) match exactly the
+    /// events their generic programs match, in every and/or/not arrangement.
+    #[test]
+    fn type_specialized_programs_agree_with_generic_ones() {
+        use crate::event::Event;
+        use crate::extract::{Extractor, ValueSink};
+        use crate::filter::program::Scratch;
+        use crate::ruleset::RuleMatching;
+        use crate::schema::{EventTypeTable, FieldRef};
+
+        struct Ev(u16, &'static str);
+        impl Event for Ev {
+            fn event_type(&self) -> EventType {
+                EventType(self.0)
+            }
+            fn timestamp(&self) -> u64 {
+                0
+            }
+        }
+        struct X;
+        impl Extractor for X {
+            type Event<'e> = Ev;
+            fn extract(&mut self, e: &Ev, f: &FieldRef, out: &mut ValueSink<'_>) {
+                match f.id.0 {
+                    0 => out.push_str(["open", "close", "execve", "read"][(e.0 / 2 % 4) as usize]),
+                    _ => out.push_str(e.1),
+                }
+            }
+        }
+        let mut s = Schema::new("syscall");
+        s.add_field(FieldInfo::new("evt.type", FieldType::CharBuf, "")).unwrap();
+        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, "")).unwrap();
+        let mut t = EventTypeTable::new(12);
+        for (i, n) in ["open", "close", "execve", "read"].iter().enumerate() {
+            t.add(n, EventType(2 * i as u16));
+            t.add(n, EventType(2 * i as u16 + 1));
+        }
+        s.set_event_types(t);
+        let mut e = Engine::new();
+        let idx = e.add_source(s).unwrap();
+        let conditions = [
+            "evt.type = open and proc.name = cat",
+            "evt.type in (open, close) and not proc.name = cat",
+            "(evt.type = open or proc.name = sh) and evt.type != close",
+            "not (evt.type = execve and proc.name = sh) and (evt.type = read or evt.type = execve)",
+            "evt.type = open or (evt.type = close and (proc.name = cat or evt.type = read))",
+            "(evt.type = read and proc.name = cat) or (evt.type = read and proc.name = sh)",
+            "proc.name = cat and evt.type in (execve, read) and not evt.type = read",
+        ];
+        let mut text = String::new();
+        for (i, c) in conditions.iter().enumerate() {
+            text.push_str(&format!(
+                "- rule: r{i}\n  desc: d\n  condition: {c}\n  output: o\n  priority: INFO\n"
+            ));
+        }
+        let res = e.load_rules(&text, "r.yaml");
+        assert!(res.successful(), "{}", res.summary());
+        let rules = e.rules();
+        let src = rules.source(idx).unwrap();
+        let (mut scratch, mut matches) = (Scratch::default(), Vec::new());
+        let mut checked = 0;
+        for ty in 0..8u16 {
+            for name in ["cat", "sh", "ls"] {
+                let evt = Ev(ty, name);
+                src.run(
+                    RulesetId::DEFAULT,
+                    RuleMatching::All,
+                    &evt,
+                    &mut X,
+                    &mut scratch,
+                    &mut matches,
+                );
+                let mut expected = Vec::new();
+                scratch.begin_event(&src.slots);
+                for r in src.rules() {
+                    if r.rule.program.eval(&src.slots, &mut scratch, &evt, &mut X) {
+                        expected.push(r.id);
+                    }
+                }
+                assert_eq!(matches, expected, "type {ty}, proc.name {name}");
+                checked += expected.len();
+            }
+        }
+        assert!(checked > 10, "the conditions match some events");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::event::Event;
 use crate::extract::Extractor;
-use crate::filter::program::{Scratch, SlotTable};
+use crate::filter::program::{CodeArena, Scratch, SlotTable};
 use crate::ids::{EventType, RuleId, RulesetId, SourceIdx};
 use crate::rules::compiler::{CompiledRule, ExtraFieldFormat};
 use crate::schema::Schema;
@@ -44,10 +44,12 @@ impl RuleMatching {
 /// The event-type index of one ruleset of one source.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EvttypeIndex {
-    /// Candidate rules (local indices) per event type code, in enable order.
-    pub(crate) by_type: Vec<Vec<u32>>,
-    /// Rules for event types past the table (and sources without event types).
-    pub(crate) all_types: Vec<u32>,
+    /// Candidate rules per event type code, in enable order: (local index, entry of its
+    /// program specialized for the type).
+    pub(crate) by_type: Vec<Vec<(u32, u32)>>,
+    /// Rules for event types past the table (and sources without event types), with their
+    /// generic entries.
+    pub(crate) all_types: Vec<(u32, u32)>,
     /// Enabled rules, in enable order.
     pub(crate) enabled: Vec<u32>,
 }
@@ -69,6 +71,8 @@ pub struct SourceRules {
     pub(crate) schema: Arc<Schema>,
     pub(crate) slots: SlotTable,
     pub(crate) rules: Vec<RuleEntry>,
+    /// The rules' programs, laid out together (index = position in `rules`).
+    pub(crate) code: CodeArena,
     pub(crate) rulesets: Vec<EvttypeIndex>,
 }
 
@@ -141,7 +145,7 @@ impl SourceRules {
             return 0;
         };
         let t = evt.event_type().index();
-        let candidates: &[u32] = match rs.by_type.get(t) {
+        let candidates: &[(u32, u32)] = match rs.by_type.get(t) {
             Some(v) => v,
             None => &rs.all_types,
         };
@@ -149,10 +153,9 @@ impl SourceRules {
             return 0;
         }
         scratch.begin_event(&self.slots);
-        for &i in candidates {
-            let e = &self.rules[i as usize];
-            if e.rule.program.eval(&self.slots, scratch, evt, x) {
-                matches.push(e.id);
+        for &(i, pc) in candidates {
+            if self.code.eval_at(pc, &self.slots, scratch, evt, x) {
+                matches.push(self.rules[i as usize].id);
                 if mode == RuleMatching::First {
                     break;
                 }

@@ -223,7 +223,7 @@ pub const PC_FALSE: u32 = u32::MAX - 1;
 
 /// One step of a compiled condition: evaluate a check, then continue at `on_true` or
 /// `on_false` (another step, or [`PC_TRUE`]/[`PC_FALSE`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Instr {
     /// The check, an index into the source's checks.
     pub check: u32,
@@ -249,8 +249,8 @@ pub struct Scratch {
     epoch: u32,
     slot_epoch: Vec<u32>,
     slot_range: Vec<(u32, u32)>,
-    check_epoch: Vec<u32>,
-    check_val: Vec<bool>,
+    /// Per check: `epoch << 1 | result` of its last evaluation (one load to test and read).
+    check_state: Vec<u32>,
     tmp: Vec<u8>,
     tmp_spans: Vec<(u32, u32)>,
 }
@@ -264,14 +264,14 @@ impl Scratch {
             self.slot_epoch.resize(slots, 0);
             self.slot_range.resize(slots, (0, 0));
         }
-        if self.check_epoch.len() < checks {
-            self.check_epoch.resize(checks, 0);
-            self.check_val.resize(checks, false);
+        if self.check_state.len() < checks {
+            self.check_state.resize(checks, 0);
         }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
+        self.epoch += 1;
+        // Check states hold `epoch << 1`: start over before that wraps.
+        if self.epoch == 1 << 31 {
             self.slot_epoch.iter_mut().for_each(|e| *e = 0);
-            self.check_epoch.iter_mut().for_each(|e| *e = 0);
+            self.check_state.iter_mut().for_each(|e| *e = 0);
             self.epoch = 1;
         }
         self.values.clear();
@@ -718,6 +718,7 @@ impl Check {
         }
     }
 
+    #[inline(always)]
     fn eval<X: Extractor>(
         &self,
         id: u32,
@@ -727,15 +728,25 @@ impl Check {
         x: &mut X,
     ) -> bool {
         let m = id as usize;
-        if s.check_epoch[m] == s.epoch {
-            return s.check_val[m];
+        let tag = s.epoch << 1;
+        let state = s.check_state[m];
+        if state & !1 == tag {
+            return state & 1 != 0;
         }
         let v = self.eval_uncached(table, s, evt, x);
-        s.check_epoch[m] = s.epoch;
-        s.check_val[m] = v;
+        s.check_state[m] = tag | u32::from(v);
         v
     }
 
+    /// The result of this check for events of type `t`, if the type alone decides it (an
+    /// `evt.type` comparison compiled to a set of codes).
+    pub fn decided_by_type(&self, t: usize) -> Option<bool> {
+        let Rhs::Codes(bits) = &self.rhs else { return None };
+        let hit = bits.get(t / 64).is_some_and(|w| w & (1 << (t % 64)) != 0);
+        Some(if self.cmp == CmpOp::Ne { !hit } else { hit })
+    }
+
+    #[inline(never)]
     fn eval_uncached<X: Extractor>(
         &self,
         table: &SlotTable,
@@ -743,11 +754,9 @@ impl Check {
         evt: &X::Event<'_>,
         x: &mut X,
     ) -> bool {
-        if let Rhs::Codes(bits) = &self.rhs {
+        if let Rhs::Codes(_) = &self.rhs {
             use crate::event::Event;
-            let t = evt.event_type().index();
-            let hit = bits.get(t / 64).is_some_and(|w| w & (1 << (t % 64)) != 0);
-            return if self.cmp == CmpOp::Ne { !hit } else { hit };
+            return self.decided_by_type(evt.event_type().index()).unwrap_or(false);
         }
         let (a, b) = s.slot(table, self.lhs, evt, x);
         if a == b {
@@ -804,6 +813,28 @@ fn cmp_values(cmp: CmpOp, a: Value<'_>, b: Value<'_>) -> bool {
     }
 }
 
+/// Runs jump code from `pc` until it reaches [`PC_TRUE`] or [`PC_FALSE`].
+#[inline]
+fn run_code<X: Extractor>(
+    code: &[Instr],
+    mut pc: u32,
+    table: &SlotTable,
+    scratch: &mut Scratch,
+    evt: &X::Event<'_>,
+    x: &mut X,
+) -> bool {
+    loop {
+        match pc {
+            PC_TRUE => return true,
+            PC_FALSE => return false,
+            _ => {}
+        }
+        let ins = code[pc as usize];
+        let check = &table.checks[ins.check as usize];
+        pc = if check.eval(ins.check, table, scratch, evt, x) { ins.on_true } else { ins.on_false };
+    }
+}
+
 impl Program {
     /// Evaluates the condition for the current event. `scratch` must have been started for
     /// this event with [`Scratch::begin_event`].
@@ -814,21 +845,7 @@ impl Program {
         evt: &X::Event<'_>,
         x: &mut X,
     ) -> bool {
-        let mut pc = self.entry;
-        loop {
-            match pc {
-                PC_TRUE => return true,
-                PC_FALSE => return false,
-                _ => {}
-            }
-            let ins = self.code[pc as usize];
-            let check = &table.checks[ins.check as usize];
-            pc = if check.eval(ins.check, table, scratch, evt, x) {
-                ins.on_true
-            } else {
-                ins.on_false
-            };
-        }
+        run_code(&self.code, self.entry, table, scratch, evt, x)
     }
 
     /// Number of steps.
@@ -839,5 +856,146 @@ impl Program {
     /// True for a condition without checks (never produced by the compiler).
     pub fn is_empty(&self) -> bool {
         self.code.is_empty()
+    }
+}
+
+/// The programs of all the rules of a source in one contiguous code array, so that an event
+/// meeting several rules walks one small block of memory instead of one allocation per rule.
+///
+/// A program may also be specialized for one event type ([`CodeArena::specialize`]): its
+/// `evt.type` checks are decided in advance and compiled away, so the rules an event meets
+/// through the evttype index run only the checks its type leaves open.
+#[derive(Clone, Debug, Default)]
+pub struct CodeArena {
+    code: Vec<Instr>,
+    entries: Vec<u32>,
+    /// Specialized copies, by (program, event type), deduplicated by content.
+    specialized: std::collections::HashMap<(u32, u16), u32>,
+    copies: std::collections::HashMap<Vec<Instr>, u32>,
+}
+
+impl CodeArena {
+    /// Lays out `programs` one after the other (jump targets relocated); program `i` is then
+    /// evaluated with [`CodeArena::eval`]`(i, ...)`.
+    pub fn new<'a>(programs: impl IntoIterator<Item = &'a Program>) -> CodeArena {
+        let mut arena = CodeArena::default();
+        for p in programs {
+            let base = arena.code.len() as u32;
+            let reloc = |pc: u32| if pc == PC_TRUE || pc == PC_FALSE { pc } else { pc + base };
+            arena.code.extend(p.code.iter().map(|i| Instr {
+                check: i.check,
+                on_true: reloc(i.on_true),
+                on_false: reloc(i.on_false),
+            }));
+            arena.entries.push(reloc(p.entry));
+        }
+        arena
+    }
+
+    /// The entry of program `i` (evaluated with [`CodeArena::eval_at`]).
+    pub fn entry(&self, i: usize) -> u32 {
+        self.entries.get(i).copied().unwrap_or(PC_FALSE)
+    }
+
+    /// The entry of program `i` specialized for events of type `t`: every check the type alone
+    /// decides is replaced by the jump it would take. Returns a constant [`PC_TRUE`] or
+    /// [`PC_FALSE`] when the type decides the whole condition.
+    pub fn specialize(&mut self, i: usize, t: u16, table: &SlotTable) -> u32 {
+        let Some(&entry) = self.entries.get(i) else { return PC_FALSE };
+        if let Some(&pc) = self.specialized.get(&(i as u32, t)) {
+            return pc;
+        }
+        let decided = |pc: u32, code: &[Instr]| -> Option<bool> {
+            let ins = code.get(pc as usize)?;
+            table.checks.get(ins.check as usize)?.decided_by_type(t as usize)
+        };
+        // Follows decided checks from `pc` to the first open one (or a verdict).
+        let resolve = |mut pc: u32, code: &[Instr]| -> u32 {
+            while pc != PC_TRUE && pc != PC_FALSE {
+                match decided(pc, code) {
+                    Some(v) => {
+                        let ins = code[pc as usize];
+                        pc = if v { ins.on_true } else { ins.on_false };
+                    }
+                    None => break,
+                }
+            }
+            pc
+        };
+        // Copy the open checks reachable from the entry, in order, with resolved jumps.
+        let start = resolve(entry, &self.code);
+        let mut order: Vec<u32> = Vec::new();
+        let mut stack = vec![start];
+        while let Some(pc) = stack.pop() {
+            if pc == PC_TRUE || pc == PC_FALSE || order.contains(&pc) {
+                continue;
+            }
+            order.push(pc);
+            let ins = self.code[pc as usize];
+            stack.push(resolve(ins.on_false, &self.code));
+            stack.push(resolve(ins.on_true, &self.code));
+        }
+        let local = |pc: u32| -> u32 {
+            if pc == PC_TRUE || pc == PC_FALSE {
+                pc
+            } else {
+                order.iter().position(|x| *x == pc).map_or(PC_FALSE, |p| p as u32)
+            }
+        };
+        let copy: Vec<Instr> = order
+            .iter()
+            .map(|&pc| {
+                let ins = self.code[pc as usize];
+                Instr {
+                    check: ins.check,
+                    on_true: local(resolve(ins.on_true, &self.code)),
+                    on_false: local(resolve(ins.on_false, &self.code)),
+                }
+            })
+            .collect();
+        let pc = if copy.is_empty() {
+            start
+        } else if let Some(&base) = self.copies.get(&copy) {
+            base
+        } else {
+            let base = self.code.len() as u32;
+            let reloc = |pc: u32| if pc == PC_TRUE || pc == PC_FALSE { pc } else { pc + base };
+            self.code.extend(copy.iter().map(|i| Instr {
+                check: i.check,
+                on_true: reloc(i.on_true),
+                on_false: reloc(i.on_false),
+            }));
+            self.copies.insert(copy, base);
+            base
+        };
+        self.specialized.insert((i as u32, t), pc);
+        pc
+    }
+
+    /// Evaluates program `i` for the current event (see [`Program::eval`]).
+    #[inline]
+    pub fn eval<X: Extractor>(
+        &self,
+        i: usize,
+        table: &SlotTable,
+        scratch: &mut Scratch,
+        evt: &X::Event<'_>,
+        x: &mut X,
+    ) -> bool {
+        self.eval_at(self.entry(i), table, scratch, evt, x)
+    }
+
+    /// Evaluates the code at `pc` (an [`entry`](CodeArena::entry) or a
+    /// [`specialized`](CodeArena::specialize) entry) for the current event.
+    #[inline]
+    pub fn eval_at<X: Extractor>(
+        &self,
+        pc: u32,
+        table: &SlotTable,
+        scratch: &mut Scratch,
+        evt: &X::Event<'_>,
+        x: &mut X,
+    ) -> bool {
+        run_code(&self.code, pc, table, scratch, evt, x)
     }
 }
