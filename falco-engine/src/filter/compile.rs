@@ -16,7 +16,7 @@ use super::ops::{self, Glob, PathPrefixSet};
 use super::parse::{Parser, supported_transformers};
 use super::program::{
     Check, Const, FastSet, Instr, PC_FALSE, PC_TRUE, Program, Rhs, SlotDef, SlotId, SlotTable,
-    Transform,
+    StrSet, Transform,
 };
 use crate::schema::{FieldArg, FieldInfo, FieldRef, FieldType, Multiplicity, Schema, TypeClass};
 
@@ -309,11 +309,7 @@ impl<'a> Compiler<'a> {
         Ok(match op.cmp {
             CmpOp::In | CmpOp::Intersects => match class {
                 TypeClass::String | TypeClass::Bytes => {
-                    let mut set = FastSet::default();
-                    for v in vals {
-                        set.insert(v.as_bytes().to_vec().into_boxed_slice());
-                    }
-                    Rhs::StrSet(set)
+                    Rhs::StrSet(Box::new(StrSet::new(vals.iter().map(|v| v.as_bytes()))))
                 }
                 TypeClass::Unsigned | TypeClass::Signed | TypeClass::Bool => {
                     let mut set = FastSet::default();

@@ -52,6 +52,58 @@ impl Hasher for FastHasher {
 /// A hash set with [`FastHasher`].
 pub type FastSet<T> = HashSet<T, BuildHasherDefault<FastHasher>>;
 
+/// The strings of an `in` list: a hash set behind a mask of the lengths it holds, so most
+/// values that are not in the list are turned away without hashing them.
+#[derive(Clone, Debug, Default)]
+pub struct StrSet {
+    /// Bit `n` set if the set holds a string of `n` bytes (bit 63: 63 or more).
+    lengths: u64,
+    set: FastSet<Box<[u8]>>,
+}
+
+impl StrSet {
+    /// The set of `items`.
+    ///
+    /// ```
+    /// use falco_engine::filter::program::StrSet;
+    /// let long = "x".repeat(100);
+    /// let set = StrSet::new([&b""[..], b"sh", long.as_bytes()]);
+    /// assert!(set.contains(b"") && set.contains(b"sh") && set.contains(long.as_bytes()));
+    /// // Same length as a member, or past the mask's last bit: still a real lookup.
+    /// assert!(!set.contains(b"ls") && !set.contains("y".repeat(100).as_bytes()));
+    /// assert!(!set.contains(b"bash"));
+    /// assert_eq!(set.len(), 3);
+    /// ```
+    pub fn new<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> StrSet {
+        let mut s = StrSet::default();
+        for i in items {
+            s.lengths |= Self::bit(i.len());
+            s.set.insert(i.into());
+        }
+        s
+    }
+
+    fn bit(len: usize) -> u64 {
+        1 << len.min(63)
+    }
+
+    /// True if `s` is in the set.
+    #[inline]
+    pub fn contains(&self, s: &[u8]) -> bool {
+        self.lengths & Self::bit(s.len()) != 0 && self.set.contains(s)
+    }
+
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+}
+
 /// The transformers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Transform {
@@ -181,7 +233,7 @@ pub enum Rhs {
     /// `regex`.
     Regex(Box<regex::bytes::Regex>),
     /// `in`/`intersects` on strings.
-    StrSet(FastSet<Box<[u8]>>),
+    StrSet(Box<StrSet>),
     /// `in`/`intersects` on numbers (stored as their 64-bit pattern) and booleans.
     NumSet(FastSet<u64>),
     /// `in`/`intersects` on addresses and networks, and modifiers: compared one by one.
