@@ -93,8 +93,10 @@ pub struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    /// A parser over `input` with libsinsp's default depth limit (100).
+    /// A parser over `input` with libsinsp's default depth limit (100). Like libsinsp, which
+    /// reads the condition as a C string, the input ends at its first NUL character.
     pub fn new(input: &'a str) -> Parser<'a> {
+        let input = input.split('\0').next().unwrap_or_default();
         Parser {
             input: input.as_bytes(),
             text: input,
@@ -881,6 +883,12 @@ mod tests {
         assert_eq!(p("not(a.b=1)"), "not a.b = 1");
         assert_eq!(p("(m1 or m2)and(m3)"), "((m1 or m2) and m3)");
         assert_eq!(p("macro_a"), "macro_a");
+    }
+
+    #[test]
+    fn input_ends_at_nul_as_in_libsinsp() {
+        assert_eq!(p("proc.name = cat\0 and junk"), "proc.name = cat");
+        assert!(p("proc.name in (a\0b)").starts_with("ERR "), "{}", p("proc.name in (a\0b)"));
     }
 
     #[test]

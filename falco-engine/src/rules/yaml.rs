@@ -249,9 +249,34 @@ enum Frame {
 /// // Errors read like yaml-cpp's, with 1-based positions in the message.
 /// let e = load_all("- a: [1, 2\n").unwrap_err();
 /// assert!(e.message.starts_with("yaml-cpp: error at line"), "{}", e.message);
+/// // A block scalar may end the file without a line break.
+/// let docs = load_all("- macro: m\n  condition: >\n    evt.type = open")?;
+/// assert_eq!(docs[0].items()[0].get("condition").and_then(|n| n.scalar()), Some("evt.type = open"));
 /// # Ok::<(), falco_engine::rules::yaml::YamlError>(())
 /// ```
 pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    // libyaml-safer 0.3 panics on a block scalar that ends the input without a line break
+    // (`a: >\n  b` with no final newline, common in hand-written files): give it one, and take
+    // the line break it adds back out of that last scalar's value. Any other panic of the
+    // parser is turned into an error.
+    let owned;
+    let (text, appended_at) = if text.ends_with('\n') || text.ends_with('\r') || text.is_empty() {
+        (text, None)
+    } else {
+        owned = format!("{text}\n");
+        (owned.as_str(), Some(text.len()))
+    };
+    match std::panic::catch_unwind(|| load_all_inner(text, appended_at)) {
+        Ok(r) => r,
+        Err(_) => Err(YamlError {
+            message: "yaml-cpp: error at line 1, column 1: the YAML parser failed on this input"
+                .into(),
+            mark: Mark::default(),
+        }),
+    }
+}
+
+fn load_all_inner(text: &str, appended_at: Option<usize>) -> Result<Vec<Node>, YamlError> {
     let pos = Positions::new(text);
     let mut input = text.as_bytes();
     let mut parser = Parser::new();
@@ -310,8 +335,15 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
                 }
                 _ => return Err(internal_error(mark)),
             },
-            EventData::Scalar { anchor, value, style, .. } => {
+            EventData::Scalar { anchor, mut value, style, .. } => {
                 let plain = matches!(style, ScalarStyle::Plain);
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block && appended_at.is_some_and(|at| event.end_mark.index as usize > at) {
+                    // The line break we appended to the input.
+                    if value.ends_with('\n') {
+                        value.pop();
+                    }
+                }
                 let kind = if plain && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
                 {
                     NodeKind::Null
@@ -432,6 +464,25 @@ mod tests {
         assert_eq!(b, [Some(true), Some(true), Some(false), Some(false), None]);
         let n: Vec<_> = v[5..].iter().map(|n| n.as_u32()).collect();
         assert_eq!(n, [Some(13), Some(7), None, None]);
+    }
+
+    #[test]
+    fn inputs_without_a_final_line_break() {
+        let scalar = |text: &str, key: &str| {
+            let docs = load_all(text).unwrap();
+            docs[0].get(key).and_then(|n| n.scalar()).map(str::to_string)
+        };
+        // A block scalar ending the input: no panic, the value as if the break were absent.
+        assert_eq!(scalar("a: >\n  x y", "a").as_deref(), Some("x y"));
+        assert_eq!(scalar("a: |\n  x\n  y", "a").as_deref(), Some("x\ny"));
+        assert_eq!(scalar("a: |+\n  x", "a").as_deref(), Some("x"));
+        // Earlier block scalars keep their line break; other inputs are untouched.
+        assert_eq!(scalar("a: |\n  x\nb: c", "a").as_deref(), Some("x\n"));
+        assert_eq!(scalar("a: |\n  x\n", "a").as_deref(), Some("x\n"));
+        assert_eq!(scalar("a: 'q'", "a").as_deref(), Some("q"));
+        for s in [">", "|", ">\n m", "- |\n  x", "a: [\n", "a: >-\n  x\n  # c"] {
+            let _ = load_all(s);
+        }
     }
 
     #[test]
