@@ -210,9 +210,11 @@ fn capture_mode_runs_only_the_capture() {
 fn plugins_and_static_fields_extend_the_syscall_source() {
     let s = Setup::new(
         &[("syscount", "sc", "")],
-        "static_fields:\n  site: lab\n",
+        "static_fields:\n  site: lab\nrule_matching: all\n",
         "- rule: opens\n  desc: d\n  condition: evt.type = open and evt.dir = < and syscount.opens > 2\n  \
-         output: \"open %fd.name opens=%syscount.opens tag=%syscount.tag site=%static.site\"\n  priority: INFO\n",
+         output: \"open %fd.name opens=%syscount.opens tag=%syscount.tag site=%static.site\"\n  priority: INFO\n\
+         - rule: thread table\n  desc: d\n  condition: evt.type = open and evt.dir = < and syscount.comm = val(proc.name)\n  \
+         output: \"comm=%syscount.comm thread_opens=%syscount.thread_opens\"\n  priority: INFO\n",
     );
     let trace = workspace_root().join("../shared/conformance/traces/cat_write.scap");
     let out = s.run(&["-e", &trace.display().to_string()]);
@@ -224,6 +226,11 @@ fn plugins_and_static_fields_extend_the_syscall_source() {
         "{stdout}"
     );
     assert!(stdout.contains("open /dev/null opens=4 tag=sc-3 site=lab"), "{stdout}");
+    // The plugin read the syscall inspector's thread table (`threads`) and its own field there.
+    assert_eq!(rule_count(&stdout, "thread table"), 4, "{stdout}");
+    for n in 1..=4 {
+        assert!(stdout.contains(&format!("comm=cat thread_opens={n}\n")), "{n}: {stdout}");
+    }
 }
 
 /// L2: `tagger` serves both sources with one instance each: its per-instance counter of

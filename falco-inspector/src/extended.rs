@@ -37,6 +37,7 @@ use falco_engine::{
     Event, EventType, Extractor, FieldInfo, FieldRef, FieldType, Schema, ValueSink,
 };
 use falco_plugin_host::event::EventRef;
+use falco_plugin_host::lent::{LentTable, TableLender, TableView};
 use falco_plugin_host::{
     ErrorKind, EventInput, InitOptions, LogRecord, LogSeverity, LogSink, Plugin, PluginInstance,
     tracing_log_sink,
@@ -65,7 +66,10 @@ pub struct ExtendedInspectorBuilder<I> {
     log: LogSink,
 }
 
-impl<I: Inspector> ExtendedInspectorBuilder<I> {
+impl<I: Inspector> ExtendedInspectorBuilder<I>
+where
+    for<'e> <I::Extractor as Extractor>::Event<'e>: CurrentLayout,
+{
     /// Adds a loaded plugin with its init config; it is initialised for this source only if it
     /// extracts from or parses the source's events, otherwise ignored.
     pub fn plugin(mut self, plugin: &Plugin, init_config: &str) -> Self {
@@ -91,6 +95,19 @@ impl<I: Inspector> ExtendedInspectorBuilder<I> {
         let base = self.inner.schema();
         let source = base.source().to_string();
         let opts = InitOptions { log: self.log.clone(), ..InitOptions::default() };
+        let lender = if <<I::Extractor as Extractor>::Event<'static> as CurrentLayout>::THREADS {
+            let (table, lender) = LentTable::new(
+                crate::state::plugin_table::THREADS_TABLE,
+                falco_plugin_host::StateType::I64,
+                crate::state::plugin_table::thread_fields(),
+            );
+            opts.tables.add_host_table(table).map_err(|e| {
+                falco_plugin_host::Error::new("threads", ErrorKind::Metadata(e.to_string()))
+            })?;
+            Some(lender)
+        } else {
+            None
+        };
         let mut plugins = Vec::new();
         for (p, config) in &self.plugins {
             let caps = p.caps();
@@ -168,6 +185,7 @@ impl<I: Inspector> ExtendedInspectorBuilder<I> {
                 plugins,
                 parsers,
                 statics: self.statics.into_iter().map(|(_, v)| v).collect(),
+                lender,
             },
             current: Vec::new(),
             log: self.log,
@@ -181,6 +199,18 @@ struct Ctx {
     plugins: Vec<PluginInstance>,
     parsers: Vec<usize>,
     statics: Vec<String>,
+    /// Lends the inner inspector's thread table to plugins during their calls.
+    lender: Option<TableLender>,
+}
+
+impl Ctx {
+    /// Runs a plugin call with the event's thread table lent to the plugins' `threads` table.
+    fn with_tables<E: CurrentLayout, R>(&self, evt: &E, call: impl FnOnce() -> R) -> R {
+        match (&self.lender, evt.thread_table()) {
+            (Some(lender), Some(view)) => lender.lend(view, call),
+            _ => call(),
+        }
+    }
 }
 
 /// An inspector with plugin fields, parsing plugins and static fields added (see the
@@ -284,7 +314,8 @@ where
                 for &pi in &ctx.parsers {
                     let p = &ctx.plugins[pi];
                     if p.parses_event_type(event.event_type()) {
-                        p.parse(&input).map_err(|e| Error::Source(e.to_string()))?;
+                        ctx.with_tables(&evt, || p.parse(&input))
+                            .map_err(|e| Error::Source(e.to_string()))?;
                     }
                 }
             }
@@ -317,18 +348,33 @@ where
     }
 }
 
-/// Events that can write themselves in the current libs layout, for plugins.
+/// What plugins get of an inner inspector's event: its bytes in the current libs layout, and
+/// the inspector's thread table at this event (libsinsp's `threads` state table).
 pub trait CurrentLayout: Event {
+    /// True if the inspector has a thread table to offer plugins.
+    const THREADS: bool = false;
+
     /// Writes the event into `out` in the current libs layout; false if it cannot.
     fn write_current_layout(&self, out: &mut Vec<u8>) -> bool {
         current_layout(self.raw(), out)
     }
+
+    /// The thread table as of this event.
+    fn thread_table(&self) -> Option<&dyn TableView> {
+        None
+    }
 }
 
 impl CurrentLayout for crate::SyscallEvent<'_> {
+    const THREADS: bool = true;
+
     fn write_current_layout(&self, out: &mut Vec<u8>) -> bool {
         self.raw().write_current_layout(out);
         true
+    }
+
+    fn thread_table(&self) -> Option<&dyn TableView> {
+        Some(&self.state().threads)
     }
 }
 
@@ -386,7 +432,10 @@ impl<X> ExtendedExtractor<X> {
     }
 }
 
-impl<X: Extractor> Extractor for ExtendedExtractor<X> {
+impl<X: Extractor> Extractor for ExtendedExtractor<X>
+where
+    for<'e> X::Event<'e>: CurrentLayout,
+{
     type Event<'e> = ExtendedEvent<'e, X::Event<'e>>;
 
     fn extract(&mut self, evt: &Self::Event<'_>, field: &FieldRef, out: &mut ValueSink<'_>) {
@@ -401,7 +450,9 @@ impl<X: Extractor> Extractor for ExtendedExtractor<X> {
                 let Some(p) = evt.ctx.plugins.get(plugin) else { return };
                 let Ok(event) = EventRef::parse(evt.current) else { return };
                 let input = EventInput { event, num: evt.inner.num(), source: &evt.ctx.source_c };
-                plugin_extract(p, &input, fi, field, out, &mut self.warned, &self.log);
+                evt.ctx.with_tables(&evt.inner, || {
+                    plugin_extract(p, &input, fi, field, out, &mut self.warned, &self.log)
+                });
             }
             None => {}
         }

@@ -112,3 +112,62 @@ fn static_fields_alone_and_their_errors() {
     assert!(insp.schema().by_name("static.a").is_some());
     assert!(insp.plugin_names().is_empty());
 }
+
+/// The `threads` table as plugins see it: `syscount` reads `comm`, `ptid` and `pid` of the
+/// event's thread through the host's table API and counts opens per thread in a field it adds.
+#[test]
+fn plugins_read_and_extend_the_thread_table() {
+    let dir = plugins();
+    let syscount = Plugin::load(plugin_library(&dir, "syscount")).unwrap();
+    let mut insp = ExtendedInspector::builder(ScapInspector::new(trace("syscall.scap")))
+        .plugin(&syscount, "")
+        .build()
+        .unwrap();
+    let schema = insp.schema();
+    let names = [
+        "thread.tid",
+        "proc.name",
+        "proc.ppid",
+        "syscount.comm",
+        "syscount.ppid",
+        "syscount.type",
+        "syscount.thread_opens",
+    ];
+    let fields: Vec<FieldRef> = names.iter().map(|n| field(&schema, n)).collect();
+    let mut x = insp.extractor();
+    insp.open().unwrap();
+    let mut opens: std::collections::HashMap<String, u64> = Default::default();
+    let (mut events, mut compared, mut counted, mut parents) = (0u64, 0u64, 0u64, 0u64);
+    while let Next::Event(evt) = insp.next().unwrap() {
+        events += 1;
+        let v: Vec<Option<String>> = fields
+            .iter()
+            .map(|f| {
+                let mut s = String::new();
+                x.render_text(&evt, f, schema.field(f.id), &mut s).then_some(s)
+            })
+            .collect();
+        let (Some(tid), Some(name)) = (&v[0], &v[1]) else { continue };
+        // The table holds what the inspector holds for the same thread.
+        assert_eq!(v[3].as_ref(), Some(name), "comm of {tid}");
+        // (The plugin finds no parent for a thread whose parent the capture never showed.)
+        if let Some(ppid) = &v[4] {
+            assert_eq!(v[2].as_ref(), Some(ppid), "parent pid of {tid}");
+            parents += 1;
+        }
+        compared += 1;
+        // Parsing ran before extraction: this event's open is already counted.
+        let n = opens.entry(tid.clone()).or_default();
+        if matches!(v[5].as_deref(), Some("3" | "307")) {
+            *n += 1;
+            counted += 1;
+        }
+        assert_eq!(v[6], Some(n.to_string()), "opens of thread {tid}");
+    }
+    insp.close();
+    assert!(compared > 300 && compared * 10 > events * 8, "{compared} of {events}");
+    assert!(counted >= 4, "{counted} opens");
+    assert!(parents * 2 > compared, "{parents} parents of {compared}");
+    // Threads that opened nothing read 0: the counts are per thread.
+    assert!(opens.values().any(|&n| n == 0) && opens.values().any(|&n| n > 0), "{opens:?}");
+}

@@ -16,10 +16,12 @@
 //!   [`FieldInfo`](falco_engine::FieldInfo)s; parses events; delivers async events; runs
 //!   capture-listening routines; reports metrics;
 //! - answers the plugins' callbacks: logging, last error, and the table API over a
-//!   [`TableRegistry`].
+//!   [`TableRegistry`], including tables the host keeps elsewhere and lends for the length of
+//!   a call ([`lent`]: an inspector's thread table).
 //!
-//! All `unsafe` code is in two private modules: `raw` (calls into plugins) and `callbacks`
-//! (calls from plugins, none of which can unwind).
+//! All `unsafe` code is in three modules: `raw` (calls into plugins), `callbacks` (calls from
+//! plugins, none of which can unwind) and [`lent`] (a borrowed view reachable from those
+//! callbacks while it is lent).
 //!
 //! ```no_run
 //! use falco_plugin_host::{EventBatch, EventInput, Plugin, SourceInstance};
@@ -44,6 +46,7 @@ mod error;
 pub mod event;
 mod fields;
 mod instance;
+pub mod lent;
 mod listing;
 mod owner;
 mod plugin;

@@ -309,19 +309,14 @@ impl HostTable for MemTable {
         Ok(())
     }
     fn add_field(&mut self, name: &str, ty: StateType) -> Result<usize, String> {
-        if let Some(i) = self.fields.iter().position(|f| f.name == name) {
-            return if self.fields[i].ty == ty {
-                Ok(i)
-            } else {
-                Err(format!("field '{name}' already exists with another type"))
-            };
+        let (i, added) = add_field_to(&mut self.fields, name, ty)?;
+        if added {
+            let zero = StateValue::default_of(ty).ok_or("nested tables are not supported")?;
+            for row in self.rows.iter_mut().flatten() {
+                row.values.push(zero.clone());
+            }
         }
-        let zero = StateValue::default_of(ty).ok_or("nested tables are not supported")?;
-        self.fields.push(TableField { name: name.to_string(), ty, read_only: false });
-        for row in self.rows.iter_mut().flatten() {
-            row.values.push(zero.clone());
-        }
-        Ok(self.fields.len() - 1)
+        Ok(i)
     }
     fn clear(&mut self) -> Result<(), String> {
         self.rows.clear();
@@ -357,6 +352,25 @@ impl HostTable for MemTable {
             }
         }
     }
+}
+
+/// Adds field `name` to a field list as libsinsp's `add_table_field` does: the index of the
+/// field (true if it is new); adding an existing field again with the same type finds it.
+pub(crate) fn add_field_to(
+    fields: &mut Vec<TableField>,
+    name: &str,
+    ty: StateType,
+) -> Result<(usize, bool), String> {
+    if let Some(i) = fields.iter().position(|f| f.name == name) {
+        return if fields[i].ty == ty {
+            Ok((i, false))
+        } else {
+            Err(format!("field '{name}' already exists with another type"))
+        };
+    }
+    StateValue::default_of(ty).ok_or("nested tables are not supported")?;
+    fields.push(TableField { name: name.to_string(), ty, read_only: false });
+    Ok((fields.len() - 1, true))
 }
 
 /// Error adding a table to a [`TableRegistry`].

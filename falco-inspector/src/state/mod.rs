@@ -9,6 +9,7 @@
 
 pub mod container;
 pub mod fds;
+pub mod plugin_table;
 pub mod threads;
 pub mod update;
 pub mod users;

@@ -7,17 +7,22 @@
 //! - fields: `syscount.parsed` (events parsed so far, parsing runs before extraction),
 //!   `syscount.opens` (openat exits parsed so far), `syscount.type` (the event type code read
 //!   from the event the host passes), `syscount.tid` (its thread id);
-//! - init config: a prefix for `syscount.tag` (default `sc`), which renders `<prefix>-<type>`.
+//! - init config: a prefix for `syscount.tag` (default `sc`), which renders `<prefix>-<type>`;
+//! - the host's thread table (`threads`, as libsinsp offers it), when there is one: parsing
+//!   counts open/openat exits per thread in a field it adds (`syscount_opens`), read back by
+//!   `syscount.thread_opens`; `syscount.comm` reads the `comm` of the event's thread from the
+//!   table, `syscount.ppid` its `ptid`'s `pid`.
 #![allow(elided_lifetimes_in_paths)]
 
 use std::ffi::{CStr, CString};
+use std::sync::Arc;
 
 use falco_plugin::anyhow::Error;
 use falco_plugin::base::Plugin;
 use falco_plugin::event::events::RawEvent;
 use falco_plugin::extract::{EventInput, ExtractFieldInfo, ExtractPlugin, ExtractRequest, field};
 use falco_plugin::parse::{ParseInput, ParsePlugin};
-use falco_plugin::tables::TablesInput;
+use falco_plugin::tables::{TablesInput, import};
 use falco_plugin::{extract_plugin, parse_plugin, plugin};
 
 /// The `open` and `openat` exit event codes (`PPME_SYSCALL_OPEN_X`, `PPME_SYSCALL_OPENAT_2_X`).
@@ -40,11 +45,31 @@ impl<'a, 'b> From<&'b RawEvent<'a>> for SysEvent {
     }
 }
 
+/// An entry of the host's `threads` table.
+pub type Thread = import::Entry<Arc<ThreadMetadata>>;
+/// The host's `threads` table.
+pub type Threads = import::Table<i64, Thread>;
+
+/// The fields of `threads` the plugin uses.
+#[derive(import::TableMetadata)]
+#[entry_type(Thread)]
+#[accessors_mod(thread_accessors)]
+pub struct ThreadMetadata {
+    comm: import::Field<CStr, Thread>,
+    pid: import::Field<i64, Thread>,
+    ptid: import::Field<i64, Thread>,
+    #[custom]
+    syscount_opens: import::Field<u64, Thread>,
+}
+
+use thread_accessors::*;
+
 /// The plugin.
 pub struct SyscountPlugin {
     prefix: String,
     parsed: u64,
     opens: u64,
+    threads: Option<Threads>,
 }
 
 impl Plugin for SyscountPlugin {
@@ -54,9 +79,11 @@ impl Plugin for SyscountPlugin {
     const CONTACT: &'static CStr = c"falco-rs test suite";
     type ConfigType = String;
 
-    fn new(_input: Option<&TablesInput>, config: String) -> Result<Self, Error> {
+    fn new(input: Option<&TablesInput>, config: String) -> Result<Self, Error> {
         let prefix = if config.is_empty() { "sc".to_string() } else { config };
-        Ok(SyscountPlugin { prefix, parsed: 0, opens: 0 })
+        // Without a thread table (or one without these fields) the table fields fail to extract.
+        let threads = input.and_then(|i| i.get_table(c"threads").ok());
+        Ok(SyscountPlugin { prefix, parsed: 0, opens: 0, threads })
     }
 }
 
@@ -66,12 +93,19 @@ impl ParsePlugin for SyscountPlugin {
     fn parse_event(
         &mut self,
         event: &EventInput<SysEvent>,
-        _input: &ParseInput,
+        input: &ParseInput,
     ) -> Result<(), Error> {
         let e = event.event()?;
         self.parsed += 1;
         if OPEN_EXITS.contains(&e.event_type) {
             self.opens += 1;
+            if let Some(threads) = &self.threads {
+                // A thread the host does not know is no error (as with libsinsp's table).
+                if let Ok(t) = threads.get_entry(&input.reader, &(e.tid as i64)) {
+                    let n = t.get_syscount_opens(&input.reader)?;
+                    t.set_syscount_opens(&input.writer, &(n + 1))?;
+                }
+            }
         }
         Ok(())
     }
@@ -94,6 +128,34 @@ impl SyscountPlugin {
         Ok(req.event.event()?.tid)
     }
 
+    fn thread(&self, req: &ExtractRequest<Self>) -> Result<Thread, Error> {
+        let threads = self
+            .threads
+            .as_ref()
+            .ok_or_else(|| falco_plugin::anyhow::anyhow!("no thread table"))?;
+        let tid = req.event.event()?.tid as i64;
+        threads.get_entry(req.table_reader, &tid)
+    }
+
+    fn comm(&mut self, req: ExtractRequest<Self>) -> Result<CString, Error> {
+        let t = self.thread(&req)?;
+        Ok(t.get_comm(req.table_reader)?.to_owned())
+    }
+
+    fn ppid(&mut self, req: ExtractRequest<Self>) -> Result<u64, Error> {
+        let threads = self
+            .threads
+            .as_ref()
+            .ok_or_else(|| falco_plugin::anyhow::anyhow!("no thread table"))?;
+        let ptid = self.thread(&req)?.get_ptid(req.table_reader)?;
+        let parent = threads.get_entry(req.table_reader, &ptid)?;
+        Ok(parent.get_pid(req.table_reader)? as u64)
+    }
+
+    fn thread_opens(&mut self, req: ExtractRequest<Self>) -> Result<u64, Error> {
+        self.thread(&req)?.get_syscount_opens(req.table_reader)
+    }
+
     fn tag(&mut self, req: ExtractRequest<Self>) -> Result<CString, Error> {
         let t = req.event.event()?.event_type;
         Ok(CString::new(format!("{}-{t}", self.prefix))?)
@@ -109,6 +171,10 @@ impl ExtractPlugin for SyscountPlugin {
         field("syscount.type", &Self::event_type).with_description("the event type code"),
         field("syscount.tid", &Self::tid).with_description("the event's thread id"),
         field("syscount.tag", &Self::tag).with_description("<prefix>-<event type>"),
+        field("syscount.comm", &Self::comm).with_description("comm of the event's thread"),
+        field("syscount.ppid", &Self::ppid).with_description("pid of the thread's parent"),
+        field("syscount.thread_opens", &Self::thread_opens)
+            .with_description("open/openat exits of the event's thread parsed so far"),
     ];
 }
 
