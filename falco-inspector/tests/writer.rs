@@ -294,24 +294,8 @@ fn ipv6_fixture_reads_back_with_state() {
     assert_eq!(close[col("fd.name")], "2001:db8::5:40000->2001:db8::10:8080");
 }
 
-fn sysdig_rows(path: &Path) -> Option<Vec<Vec<String>>> {
-    let fmt =
-        format!("*\x1e{}", FIELDS.iter().map(|f| format!("%{f}")).collect::<Vec<_>>().join("\x1f"));
-    let out = Command::new("sysdig")
-        .env("TZ", "UTC")
-        .args(["-v", "-r"])
-        .arg(path)
-        .args(["-p", &fmt])
-        .output()
-        .ok()?;
-    assert!(out.status.success(), "sysdig failed: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    Some(
-        text.split('\x1e')
-            .filter(|r| !r.trim().is_empty())
-            .map(|r| r.trim_end_matches('\n').split('\x1f').map(String::from).collect())
-            .collect(),
-    )
+fn sysdig_rows(path: &Path) -> Vec<Vec<String>> {
+    sysdig_fields(path, FIELDS)
 }
 
 /// Fields where sysdig 0.29.3 (libs 2022) and current libs differ by design, see
@@ -324,12 +308,7 @@ fn sysdig_reads_what_we_write_with_the_same_values() {
     let path = fixture("ipv6-sysdig");
     write_ipv6_fixture(&path);
     let ours = ours(&path);
-    let Some(theirs) = sysdig_rows(&path) else {
-        std::fs::remove_file(&path).unwrap();
-        // .ci/run installs sysdig; without it this cross-check cannot run here.
-        eprintln!("sysdig is not installed: cross-check against sysdig not run");
-        return;
-    };
+    let theirs = sysdig_rows(&path);
     std::fs::remove_file(&path).unwrap();
     assert_eq!(ours.len(), theirs.len(), "event count");
     let mut diffs = Vec::new();
@@ -593,7 +572,9 @@ fn ours_fields(path: &Path, fields: &[&str]) -> Vec<Vec<String>> {
     rows
 }
 
-fn sysdig_fields(path: &Path, fields: &[&str]) -> Option<Vec<Vec<String>>> {
+/// What sysdig (libsinsp) extracts from `path`: one row per event. sysdig is a test
+/// dependency (`.ci/run` installs it; `apt-get install sysdig`): without it these tests fail.
+fn sysdig_fields(path: &Path, fields: &[&str]) -> Vec<Vec<String>> {
     let fmt =
         format!("*\x1e{}", fields.iter().map(|f| format!("%{f}")).collect::<Vec<_>>().join("\x1f"));
     let out = Command::new("sysdig")
@@ -602,15 +583,13 @@ fn sysdig_fields(path: &Path, fields: &[&str]) -> Option<Vec<Vec<String>>> {
         .arg(path)
         .args(["-p", &fmt])
         .output()
-        .ok()?;
+        .unwrap_or_else(|e| panic!("sysdig, the oracle of this test, cannot run ({e}): install it with `apt-get install sysdig` (.ci/run does)"));
     assert!(out.status.success(), "sysdig failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    Some(
-        text.split('\x1e')
-            .filter(|r| !r.trim().is_empty())
-            .map(|r| r.trim_end_matches('\n').split('\x1f').map(String::from).collect())
-            .collect(),
-    )
+    text.split('\x1e')
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| r.trim_end_matches('\n').split('\x1f').map(String::from).collect())
+        .collect()
 }
 
 #[test]
@@ -644,10 +623,6 @@ fn sysdig_agrees_on_file_and_socket_syscalls() {
     let ours = ours_fields(&path, WIDE_FIELDS);
     let theirs = sysdig_fields(&path, WIDE_FIELDS);
     std::fs::remove_file(&path).unwrap();
-    let Some(theirs) = theirs else {
-        eprintln!("sysdig is not installed: cross-check against sysdig not run");
-        return;
-    };
     assert_eq!(ours.len(), theirs.len(), "event count");
     let mut diffs = Vec::new();
     for (a, b) in ours.iter().zip(&theirs) {
