@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::plugin_path;
@@ -11,8 +11,10 @@ use falco_plugin_host::{
     BatchStatus, Error, ErrorKind, EventBatch, EventInput, Plugin, SourceInstance,
 };
 
+/// A directory for this test's files, under cargo's scratch space for tests (in `target/`).
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("falco-plugin-host-{}-{name}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("falco-plugin-host-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -33,13 +35,13 @@ fn c_plugin(name: &str, source: &str) -> PathBuf {
     so
 }
 
-fn load_err(path: &std::path::Path) -> Error {
+fn load_err(path: &Path) -> Error {
     Plugin::load(path).unwrap_err()
 }
 
 #[test]
 fn missing_file() {
-    let e = load_err(std::path::Path::new("/nonexistent/libnothing.so"));
+    let e = load_err(Path::new("/nonexistent/libnothing.so"));
     assert!(matches!(e.kind(), ErrorKind::Library(_)), "{e}");
     assert_eq!(e.plugin(), "/nonexistent/libnothing.so");
     assert!(
