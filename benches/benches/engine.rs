@@ -58,9 +58,9 @@ impl Event for SynEvent {
 
 /// Values vary with the event: drawn from small pools by a hash of (field, event).
 struct SynExtractor {
-    schema: std::sync::Arc<Schema>,
-    /// Fixed values of some fields (by field id), e.g. `evt.type`.
-    fixed: Vec<Option<&'static str>>,
+    /// Per field id: a fixed value (e.g. `evt.type`), or the type class of the values to draw
+    /// (looked up once, as a real extractor dispatches on a per-field kind).
+    kinds: Vec<Result<&'static str, TypeClass>>,
 }
 
 const STRINGS: [&str; 8] =
@@ -71,11 +71,12 @@ impl Extractor for SynExtractor {
     fn extract(&mut self, evt: &SynEvent, f: &FieldRef, out: &mut ValueSink<'_>) {
         let h = (evt.seed ^ (f.id.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
             .wrapping_mul(0xff51_afd7_ed55_8ccd);
-        if let Some(Some(n)) = self.fixed.get(f.id.index()) {
-            out.push_str(n);
-            return;
-        }
-        match self.schema.field(f.id).ftype.class() {
+        let Some(&kind) = self.kinds.get(f.id.index()) else { return };
+        let class = match kind {
+            Ok(fixed) => return out.push_str(fixed),
+            Err(class) => class,
+        };
+        match class {
             TypeClass::String | TypeClass::Bytes => {
                 out.push_str(STRINGS[(h >> 7) as usize % STRINGS.len()])
             }
@@ -122,10 +123,13 @@ fn bench(c: &mut Criterion) {
         let (e, idx) = engine_with(&text);
         let snapshot = e.rules();
         let src = snapshot.source(idx).unwrap();
-        let schema = src.schema().clone();
-        let fixed =
-            schema.fields().iter().map(|f| (f.name == "evt.type").then_some("open")).collect();
-        let mut x = SynExtractor { schema, fixed };
+        let kinds = src
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| if f.name == "evt.type" { Ok("open") } else { Err(f.ftype.class()) })
+            .collect();
+        let mut x = SynExtractor { kinds };
         let mut scratch = Scratch::default();
         let mut matches = Vec::new();
         group.bench_function(label, |b| {
