@@ -115,10 +115,11 @@ where
                 (self.log)(&LogRecord {
                     component: p.name(),
                     message: &format!(
-                        "async events into the '{source}' source are not supported: the \
-                         plugin's async events are not started"
+                        "async events into the '{source}' source are not started: as in \
+                         libsinsp, plugins produce async events only live, and this source \
+                         reads a capture, which holds its async events already"
                     ),
-                    severity: LogSeverity::Warning,
+                    severity: LogSeverity::Info,
                 });
             }
             if caps.extracts_from(&source) || caps.parses(&source) {

@@ -643,3 +643,27 @@ fn sysdig_agrees_on_file_and_socket_syscalls() {
     }
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }
+
+/// Async events (`PPME_ASYNCEVENT_E`, as current libs write a plugin's async events into a
+/// capture): `evt.type` and `evt.asynctype` are the name the event carries, as in libsinsp.
+#[test]
+fn async_events_are_named_by_what_they_carry() {
+    let path = fixture("async");
+    let mut w = Writer::create(&path).unwrap();
+    w.thread(1, 1, 0, "systemd", "/sbin/init", &[], "/", 0, 0).unwrap();
+    let async_args = [
+        ("plugin_id", Arg::Int(999)),
+        ("name", Arg::Str("container")),
+        ("data", Arg::Bytes(b"{\"id\":\"abc\"}")),
+    ];
+    w.event(EventBuilder::typed(1_000, 1, ASYNCEVENT_E, &async_args)).unwrap();
+    w.event(EventBuilder::typed(2_000, 1, SYSCALL_CLOSE_E, &[("fd", Arg::Int(3))])).unwrap();
+    w.finish().unwrap();
+    let rows = ours_fields(
+        &path,
+        &["evt.type", "evt.asynctype", "evt.is_async", "evt.type.is[container]"],
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(rows[0], ["container", "container", "true", "1"]);
+    assert_eq!(rows[1], ["close", "<NA>", "false", "0"]);
+}

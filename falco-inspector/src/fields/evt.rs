@@ -64,6 +64,7 @@ pub(crate) enum F {
     IsOpenCreate,
     Source,
     IsAsync,
+    AsyncType,
     Hostname,
 }
 
@@ -190,12 +191,29 @@ pub(crate) fn defs() -> Vec<Def> {
         def("evt.source", T::CharBuf, "the event source: syscall", e(Source)),
         def("evt.is_async", T::Bool, "true for asynchronous events", e(IsAsync)),
         def(
+            "evt.asynctype",
+            T::CharBuf,
+            "if the event is asynchronous, the type of the event (e.g. 'container')",
+            e(AsyncType),
+        ),
+        def(
             "evt.hostname",
             T::CharBuf,
             "the host name of the capture (not recorded: no value)",
             e(Hostname),
         ),
     ]
+}
+
+/// The event's name as `evt.type` shows it: for an async event (`PPME_ASYNCEVENT_E`), the
+/// name it carries (libsinsp makes `evt.type` an alias of `evt.asynctype` there).
+fn type_name<'a>(raw: &crate::event::RawEvent<'a>) -> &'a [u8] {
+    if raw.etype() == ASYNCEVENT_E {
+        if let Some(name) = raw.param_str(1) {
+            return name;
+        }
+    }
+    raw.type_name().as_bytes()
 }
 
 fn res_param(evt: &SyscallEvent<'_>) -> Option<usize> {
@@ -261,10 +279,10 @@ pub(crate) fn extract(
         DeltatimeS => out.push_u64(ts.saturating_sub(state.prev_ts) / 1_000_000_000),
         DeltatimeNs => out.push_u64(ts.saturating_sub(state.prev_ts) % 1_000_000_000),
         Dir => out.push_str(if raw.is_enter() { ">" } else { "<" }),
-        Type => out.push_str(raw.type_name()),
+        Type => out.push_bytes(type_name(raw)),
         TypeIs => {
             if let FieldArg::Key(name) = arg {
-                out.push_u64((raw.type_name() == &**name) as u64);
+                out.push_u64((type_name(raw) == name.as_bytes()) as u64);
             }
         }
         SyscallType => {
@@ -376,6 +394,11 @@ pub(crate) fn extract(
         IsOpenRead | IsOpenWrite | IsOpenExec | IsOpenCreate => out.push_bool(is_open(f, evt)),
         Source => out.push_str("syscall"),
         IsAsync => out.push_bool(raw.category() & cat::METAEVENT != 0),
+        AsyncType => {
+            if raw.category() & cat::METAEVENT != 0 {
+                out.push_bytes(type_name(raw));
+            }
+        }
         Hostname => {}
     }
 }
