@@ -8,9 +8,12 @@
 //!
 //! JSON (`json_output: true`): one compact object with sorted keys, `hostname`, `message`
 //! (`json_include_message_property`), `output` (`json_include_output_property`: the full text
-//! line, unescaped), `output_fields` (`json_include_output_fields_property`: the rule's fields
-//! plus `evt.time` or `evt.time.iso8601` as the event time in ns), `priority`, `rule`,
-//! `source`, `tags` (`json_include_tags_property`) and `time` (ISO 8601, UTC, `Z`).
+//! line, unescaped), `priority`, `rule`, `source`, `tags` (`json_include_tags_property`) and
+//! `time` (ISO 8601, UTC, `Z`), then `output_fields` (`json_include_output_fields_property`:
+//! the rule's fields plus `evt.time` or `evt.time.iso8601` as the event time in ns) grafted on
+//! last as `, "output_fields": {...}}`, byte for byte what Falco 0.34.1 printed and its
+//! regression suite compares line by line (current Falco sorts `output_fields` in with the
+//! other keys: the same object to any JSON reader).
 
 use std::sync::Arc;
 
@@ -147,12 +150,6 @@ impl Formatter {
             write_escaped(out, &alert.output);
             out.push('"');
         }
-        if self.opts.json_include_output_fields_property {
-            out.push_str(",\"output_fields\":");
-            let time_field = if iso { "evt.time.iso8601" } else { "evt.time" };
-            let time = Value::from(alert.time);
-            self.write_fields(alert, Some((time_field, &time)), out);
-        }
         self.write_common(alert, out);
         if self.opts.json_include_tags_property {
             out.push_str(",\"tags\":[");
@@ -161,7 +158,14 @@ impl Formatter {
         }
         out.push_str(",\"time\":\"");
         write_iso8601(out, alert.time, "Z");
-        out.push_str("\"}");
+        out.push('"');
+        if self.opts.json_include_output_fields_property {
+            out.push_str(", \"output_fields\": ");
+            let time_field = if iso { "evt.time.iso8601" } else { "evt.time" };
+            let time = Value::from(alert.time);
+            self.write_fields(alert, Some((time_field, &time)), out);
+        }
+        out.push('}');
     }
 
     /// `"priority"`, `"rule"`, `"source"`, in key order.
@@ -319,9 +323,9 @@ mod tests {
             concat!(
                 r#"{"hostname":"host","message":"say \"hi\"\nnow","#,
                 r#""output":"16:17:57.881781397: Notice say \"hi\"\nnow","#,
-                r#""output_fields":{"a.y":null,"b.x":"later","evt.time":1470327477881781397},"#,
                 r#""priority":"Notice","rule":"r","source":"syscall","tags":["a","z"],"#,
-                r#""time":"2016-08-04T16:17:57.881781397Z"}"#
+                r#""time":"2016-08-04T16:17:57.881781397Z", "#,
+                r#""output_fields": {"a.y":null,"b.x":"later","evt.time":1470327477881781397}}"#
             )
         );
         let parsed: Value = serde_json::from_str(&s).unwrap();
@@ -342,10 +346,9 @@ mod tests {
         assert_eq!(
             fmt(opts.clone(), &a),
             concat!(
-                r#"{"hostname":"other","output_fields":{"a.y":null,"b.x":"later","#,
-                r#""evt.time.iso8601":1470327477881781397,"zz":true},"#,
-                r#""priority":"Notice","rule":"r","source":"syscall","#,
-                r#""time":"2016-08-04T16:17:57.881781397Z"}"#
+                r#"{"hostname":"other","priority":"Notice","rule":"r","source":"syscall","#,
+                r#""time":"2016-08-04T16:17:57.881781397Z", "output_fields": {"a.y":null,"#,
+                r#""b.x":"later","evt.time.iso8601":1470327477881781397,"zz":true}}"#
             )
         );
         let opts = FormatOptions { json_include_output_fields_property: false, ..opts };
