@@ -45,7 +45,8 @@
 //! assert_eq!(stats.by_source["k8s_audit"], 1);
 //! let lines = seen.0.lock().unwrap();
 //! assert!(lines[0].starts_with(r#"{"hostname":"node-1","output":"#));
-//! assert!(lines[0].contains(r#""tags":["t1","t2"],"time":"1970-01-01T00:00:00.000000000Z"}"#));
+//! assert!(lines[0].contains(r#""tags":["t1","t2"],"time":"1970-01-01T00:00:00.000000000Z", "#));
+//! assert!(lines[0].ends_with(r#""output_fields": {"evt.time":0,"proc.name":"bash"}}"#));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
