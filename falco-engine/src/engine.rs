@@ -428,21 +428,11 @@ mod tests {
             fn extract(&mut self, e: &Ev, f: &FieldRef, out: &mut ValueSink<'_>) {
                 match f.id.0 {
                     0 => out.push_str(["open", "close", "execve", "read"][(e.0 / 2 % 4) as usize]),
+                    2 => out.push_str(if e.0 % 2 == 0 { ">" } else { "<" }),
                     _ => out.push_str(e.1),
                 }
             }
         }
-        let mut s = Schema::new("syscall");
-        s.add_field(FieldInfo::new("evt.type", FieldType::CharBuf, "")).unwrap();
-        s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, "")).unwrap();
-        let mut t = EventTypeTable::new(12);
-        for (i, n) in ["open", "close", "execve", "read"].iter().enumerate() {
-            t.add(n, EventType(2 * i as u16));
-            t.add(n, EventType(2 * i as u16 + 1));
-        }
-        s.set_event_types(t);
-        let mut e = Engine::new();
-        let idx = e.add_source(s).unwrap();
         let conditions = [
             "evt.type = open and proc.name = cat",
             "evt.type in (open, close) and not proc.name = cat",
@@ -451,6 +441,9 @@ mod tests {
             "evt.type = open or (evt.type = close and (proc.name = cat or evt.type = read))",
             "(evt.type = read and proc.name = cat) or (evt.type = read and proc.name = sh)",
             "proc.name = cat and evt.type in (execve, read) and not evt.type = read",
+            "evt.type = execve and evt.dir = < and proc.name = sh",
+            "evt.dir != > and (proc.name = cat or evt.type = open)",
+            "evt.dir in (<, x) and not evt.type = read",
         ];
         let mut text = String::new();
         for (i, c) in conditions.iter().enumerate() {
@@ -458,23 +451,39 @@ mod tests {
                 "- rule: r{i}\n  desc: d\n  condition: {c}\n  output: o\n  priority: INFO\n"
             ));
         }
-        let res = e.load_rules(&text, "r.yaml");
-        assert!(res.successful(), "{}", res.summary());
-        let rules = e.rules();
-        let src = rules.source(idx).unwrap();
-        let (mut scratch, mut matches) = (Scratch::default(), Vec::new());
+        // `evt.dir` decided by the type code, or compared as a string: the same matches.
+        let load = |dir_by_type: bool| {
+            let mut s = Schema::new("syscall");
+            s.add_field(FieldInfo::new("evt.type", FieldType::CharBuf, "")).unwrap();
+            s.add_field(FieldInfo::new("proc.name", FieldType::CharBuf, "")).unwrap();
+            s.add_field(FieldInfo::new("evt.dir", FieldType::CharBuf, "")).unwrap();
+            let mut t = EventTypeTable::new(12);
+            for (i, n) in ["open", "close", "execve", "read"].iter().enumerate() {
+                t.add(n, EventType(2 * i as u16));
+                t.add(n, EventType(2 * i as u16 + 1));
+            }
+            s.set_event_types(t);
+            if dir_by_type {
+                let dirs = (0..12).map(|c| if c % 2 == 0 { ">" } else { "<" }.to_string());
+                assert!(s.set_type_decided_field("evt.dir", dirs.collect()));
+            }
+            let mut e = Engine::new();
+            let idx = e.add_source(s).unwrap();
+            let res = e.load_rules(&text, "r.yaml");
+            assert!(res.successful(), "{}", res.summary());
+            (e.rules(), idx)
+        };
+        let (by_type, idx) = load(true);
+        let (by_string, _) = load(false);
+        let (src, plain) = (by_type.source(idx).unwrap(), by_string.source(idx).unwrap());
+        let (mut scratch, mut matches, mut plain_matches) =
+            (Scratch::default(), Vec::new(), Vec::new());
         let mut checked = 0;
         for ty in 0..8u16 {
             for name in ["cat", "sh", "ls"] {
                 let evt = Ev(ty, name);
-                src.run(
-                    RulesetId::DEFAULT,
-                    RuleMatching::All,
-                    &evt,
-                    &mut X,
-                    &mut scratch,
-                    &mut matches,
-                );
+                let mode = RuleMatching::All;
+                src.run(RulesetId::DEFAULT, mode, &evt, &mut X, &mut scratch, &mut matches);
                 let mut expected = Vec::new();
                 scratch.begin_event(&src.slots);
                 for r in src.rules() {
@@ -483,10 +492,27 @@ mod tests {
                     }
                 }
                 assert_eq!(matches, expected, "type {ty}, proc.name {name}");
+                let mut s2 = Scratch::default();
+                plain.run(RulesetId::DEFAULT, mode, &evt, &mut X, &mut s2, &mut plain_matches);
+                assert_eq!(matches, plain_matches, "evt.dir by type, type {ty}, proc.name {name}");
                 checked += expected.len();
             }
         }
         assert!(checked > 10, "the conditions match some events");
+        // The `evt.dir` rules match where they should: an execve exit of sh, not its enter.
+        let r7 = src.rules().iter().find(|r| r.rule.name == "r7").unwrap().id;
+        let mut s3 = Scratch::default();
+        for (ty, want) in [(5u16, 1), (4, 0)] {
+            src.run(
+                RulesetId::DEFAULT,
+                RuleMatching::All,
+                &Ev(ty, "sh"),
+                &mut X,
+                &mut s3,
+                &mut matches,
+            );
+            assert_eq!(matches.iter().filter(|&&m| m == r7).count(), want, "type {ty}");
+        }
     }
 
     #[test]

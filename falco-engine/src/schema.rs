@@ -471,6 +471,8 @@ pub struct Schema {
     by_name: HashMap<String, FieldId>,
     event_types: Option<EventTypeTable>,
     event_type_field: Option<FieldId>,
+    /// Fields whose value the event type code alone decides, with that value per code.
+    type_decided: Vec<(FieldId, Box<[Box<str>]>)>,
 }
 
 /// Error returned when building a [`Schema`] with two fields of the same name.
@@ -492,6 +494,7 @@ impl Schema {
             by_name: HashMap::new(),
             event_types: None,
             event_type_field: None,
+            type_decided: Vec::new(),
         }
     }
 
@@ -543,6 +546,36 @@ impl Schema {
     /// Sets the event type table used by the evttype index for `evt.type` comparisons.
     pub fn set_event_types(&mut self, table: EventTypeTable) {
         self.event_types = Some(table);
+    }
+
+    /// Declares that the value of field `name` is decided by the event type alone:
+    /// `values[code]` for each event type code (as `evt.dir` is by the code's parity). The
+    /// compiler then decides `=`, `!=` and `in` comparisons on it from the type code, like
+    /// `evt.type` ones, so programs specialized per event type drop them. Returns false (and
+    /// declares nothing) for an unknown field.
+    ///
+    /// ```
+    /// use falco_engine::{FieldInfo, FieldType, Schema};
+    /// let mut s = Schema::new("demo");
+    /// s.add_field(FieldInfo::new("evt.dir", FieldType::CharBuf, "direction"))?;
+    /// assert!(s.set_type_decided_field("evt.dir", vec![">".into(), "<".into()]));
+    /// let id = s.by_name("evt.dir").unwrap();
+    /// assert_eq!(s.type_decided_values(id).map(|v| v.len()), Some(2));
+    /// assert!(!s.set_type_decided_field("evt.nope", vec![]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_type_decided_field(&mut self, name: &str, values: Vec<String>) -> bool {
+        let Some(id) = self.by_name(name) else { return false };
+        let values: Box<[Box<str>]> = values.into_iter().map(String::into_boxed_str).collect();
+        self.type_decided.retain(|(f, _)| *f != id);
+        self.type_decided.push((id, values));
+        true
+    }
+
+    /// The per-event-type values of a field declared with
+    /// [`Schema::set_type_decided_field`].
+    pub fn type_decided_values(&self, id: FieldId) -> Option<&[Box<str>]> {
+        self.type_decided.iter().find(|(f, _)| *f == id).map(|(_, v)| &**v)
     }
 
     /// The source name (`syscall`, `k8s_audit`, ...).

@@ -287,6 +287,22 @@ impl<'a> Compiler<'a> {
                 return Ok(Rhs::Codes(bits.into_boxed_slice()));
             }
         }
+        // A field the event type decides (`evt.dir`): the same set of codes as for `evt.type`.
+        if let ExprKind::Field { name, arg: None } = &left.kind {
+            let decided =
+                self.schema.by_name(name).and_then(|id| self.schema.type_decided_values(id));
+            if let Some(values) = decided {
+                if op.modifier.is_none() && matches!(op.cmp, CmpOp::Eq | CmpOp::Ne | CmpOp::In) {
+                    let mut bits = vec![0u64; values.len().div_ceil(64).max(1)];
+                    for (code, v) in values.iter().enumerate() {
+                        if vals.iter().any(|x| x.as_str() == &**v) {
+                            bits[code / 64] |= 1 << (code % 64);
+                        }
+                    }
+                    return Ok(Rhs::Codes(bits.into_boxed_slice()));
+                }
+            }
+        }
         let class = t.ftype.class();
         let parse =
             |v: &str| parse_const(t.ftype, op.cmp, v).map_err(|m| CompileError { message: m, pos });

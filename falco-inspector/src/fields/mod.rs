@@ -186,6 +186,9 @@ fn built() -> &'static Built {
             kinds.push(d.kind);
         }
         s.set_event_types(event_type_table());
+        // Even codes are enter events, odd ones exit events (`RawEvent::is_enter`).
+        let dirs = (0..event::EVENT_TYPE_COUNT).map(|c| if c & 1 == 0 { ">" } else { "<" });
+        s.set_type_decided_field("evt.dir", dirs.map(String::from).collect());
         Built { schema: Arc::new(s), kinds }
     })
 }
