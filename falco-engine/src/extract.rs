@@ -258,6 +258,40 @@ pub fn render_values(vals: &Values, info: &FieldInfo, out: &mut String) -> bool 
     true
 }
 
+/// What [`Extractor::render_text`] does unless overridden: extracts `field` and renders its
+/// values with [`render_values`]. Overrides that handle some fields themselves call it for
+/// the others.
+///
+/// ```
+/// use falco_engine::*;
+/// struct Num;
+/// struct Ev;
+/// impl Event for Ev {
+///     fn event_type(&self) -> EventType { EventType(0) }
+///     fn timestamp(&self) -> u64 { 0 }
+/// }
+/// impl Extractor for Num {
+///     type Event<'e> = Ev;
+///     fn extract(&mut self, _: &Ev, _: &FieldRef, out: &mut ValueSink<'_>) { out.push_u64(7) }
+/// }
+/// let info = FieldInfo::new("n", FieldType::U64, "");
+/// let field = FieldRef { id: FieldId(0), arg: Default::default() };
+/// let mut out = String::new();
+/// assert!(default_render_text(&mut Num, &Ev, &field, &info, &mut out));
+/// assert_eq!(out, "7");
+/// ```
+pub fn default_render_text<X: Extractor + ?Sized>(
+    x: &mut X,
+    evt: &X::Event<'_>,
+    field: &FieldRef,
+    info: &FieldInfo,
+    out: &mut String,
+) -> bool {
+    let mut vals = Values::new();
+    x.extract(evt, field, &mut vals.sink());
+    render_values(&vals, info, out)
+}
+
 /// Extracts field values from the events of one source.
 ///
 /// An extractor is per source thread and owns whatever scratch state or caches it needs.
@@ -305,9 +339,7 @@ pub trait Extractor {
         info: &FieldInfo,
         out: &mut String,
     ) -> bool {
-        let mut vals = Values::new();
-        self.extract(evt, field, &mut vals.sink());
-        render_values(&vals, info, out)
+        default_render_text(self, evt, field, info, out)
     }
 }
 

@@ -81,7 +81,9 @@ mod schema;
 
 pub use engine::{ENGINE_VERSION, Engine, EngineError, NameMatch};
 pub use event::Event;
-pub use extract::{ByteWriter, Extractor, Value, ValueSink, Values, render_values};
+pub use extract::{
+    ByteWriter, Extractor, Value, ValueSink, Values, default_render_text, render_values,
+};
 pub use filter::program::Scratch;
 pub use ids::{EventType, FieldId, PluginId, RuleId, RulesetId, SourceIdx};
 pub use priority::{Priority, UnknownPriority};

@@ -469,8 +469,6 @@ where
         if let Some(Route::Inner) = self.routes.get(field.id.index()) {
             return self.inner.render_text(&evt.inner, field, info, out);
         }
-        let mut vals = falco_engine::Values::new();
-        self.extract(evt, field, &mut vals.sink());
-        falco_engine::render_values(&vals, info, out)
+        falco_engine::default_render_text(self, evt, field, info, out)
     }
 }

@@ -867,11 +867,10 @@ impl Extractor for PluginExtractor {
                 return done;
             }
         }
-        default_render(self, evt, field, info, out)
+        falco_engine::default_render_text(self, evt, field, info, out)
     }
 }
 
-/// The engine's default rendering (the trait's provided method, reached from the override).
 /// Extracts field `fi` of plugin `p` for `field` when the plugin extracts from the event's
 /// type; a failure leaves the field without value and is logged once per field (`warned`).
 pub(crate) fn plugin_extract(
@@ -895,18 +894,6 @@ pub(crate) fn plugin_extract(
             });
         }
     }
-}
-
-fn default_render(
-    x: &mut PluginExtractor,
-    evt: &PluginSourceEvent<'_>,
-    field: &FieldRef,
-    info: &FieldInfo,
-    out: &mut String,
-) -> bool {
-    let mut vals = falco_engine::Values::new();
-    x.extract(evt, field, &mut vals.sink());
-    falco_engine::render_values(&vals, info, out)
 }
 
 #[cfg(test)]

@@ -367,29 +367,18 @@ impl Extractor for SyscallExtractor {
         let mut vals = std::mem::take(&mut self.vals);
         vals.clear();
         self.extract(evt, field, &mut vals.sink());
-        let ok = !vals.is_empty();
-        if ok {
-            use std::fmt::Write;
-            if info.multiplicity == Multiplicity::List {
-                out.push('(');
-                for (i, v) in vals.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    let _ = write!(out, "{v}");
-                }
-                out.push(')');
-            } else {
-                match vals.get(0) {
-                    falco_engine::Value::Ip(std::net::IpAddr::V6(a)) => {
-                        let _ = write!(out, "{}", crate::event::render::Ipv6Text(a.octets()));
-                    }
-                    v => {
-                        let _ = write!(out, "{v}");
-                    }
-                }
+        // A single IPv6 address prints as libsinsp prints it; everything else as the engine
+        // renders values.
+        let ok = match vals.iter().next() {
+            Some(falco_engine::Value::Ip(std::net::IpAddr::V6(a)))
+                if info.multiplicity != Multiplicity::List =>
+            {
+                use std::fmt::Write;
+                let _ = write!(out, "{}", crate::event::render::Ipv6Text(a.octets()));
+                true
             }
-        }
+            _ => falco_engine::render_values(&vals, info, out),
+        };
         self.vals = vals;
         ok
     }
