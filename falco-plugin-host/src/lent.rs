@@ -243,16 +243,14 @@ impl HostTable for LentTable {
             .with(|v| v.generation(entry))
             .flatten()
             .ok_or("no such entry (or the table is read outside a plugin call)")?;
-        let zeros: Vec<StateValue> =
-            self.fields[self.fixed..].iter().filter_map(|f| StateValue::default_of(f.ty)).collect();
         let x = self.extra.entry(entry).or_insert_with(|| Extra { generation, values: Vec::new() });
         if x.generation != generation {
             *x = Extra { generation, values: Vec::new() };
         }
-        if x.values.len() < zeros.len() {
-            let have = x.values.len();
-            x.values.extend_from_slice(&zeros[have..]);
-        }
+        // Zero values for added fields this entry has none for yet (fields added since).
+        let added = &self.fields[self.fixed..];
+        let have = x.values.len();
+        x.values.extend(added.iter().skip(have).filter_map(|f| StateValue::default_of(f.ty)));
         x.values[field - self.fixed] = value;
         let slot = self.slot.clone();
         slot.with(|v| self.prune(v));
